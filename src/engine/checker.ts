@@ -1,0 +1,131 @@
+/**
+ * tslab's TypeScript engine, as this kernel uses it: type checking, the declarations that
+ * carry a cell's names to the next cell, completion, inspection and completeness. This is the
+ * only module that loads tslab (pinned exactly in package.json; reached through deep imports).
+ * Loading it takes most of a second, so it happens on first use, not at kernel start.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { installVirtualPaths, typesDirOf } from './virtual-paths.js';
+
+export interface CheckDiagnostic {
+  /** 0-based line and character in the checked source. */
+  readonly line: number;
+  readonly character: number;
+  readonly message: string;
+  readonly code: number;
+  /** Set when the diagnostic is in another file the cell imports. */
+  readonly fileName?: string;
+}
+
+export interface CheckResult {
+  readonly diagnostics: readonly CheckDiagnostic[];
+  /** Declarations of every name known after this cell, for the next cell. */
+  readonly declarations: string;
+  /** JavaScript of local .ts files the cell imports, by absolute .js path. */
+  readonly localModules: ReadonlyMap<string, string>;
+}
+
+export interface Completion {
+  readonly start: number;
+  readonly end: number;
+  readonly matches: readonly string[];
+}
+
+interface TslabConverter {
+  convert(prevDecl: string, src: string): {
+    declOutput?: string;
+    diagnostics: { start: { line: number; character: number }; messageText: string; code: number; fileName?: string; category: number }[];
+    sideOutputs?: { path: string; data: string }[];
+  };
+  complete(prevDecl: string, src: string, position: number): { start: number; end: number; candidates: string[] };
+  inspect(prevDecl: string, src: string, position: number): { displayParts?: { text: string }[]; documentation?: { text: string }[] } | undefined;
+  close(): void;
+}
+
+interface TslabConverterModule {
+  createConverter(): TslabConverter;
+  isCompleteCode(src: string): { completed: boolean; indent?: string };
+}
+
+const kPackageRoot = join(__dirname, '..', '..', '..');
+const kCategoryError = 1;
+
+function tslabDir(): string {
+  return dirname(require.resolve('tslab/package.json'));
+}
+
+function checkerTypescriptDir(): string {
+  return dirname(require.resolve('@tslab/typescript-for-tslab/package.json', { paths: [tslabDir()] }));
+}
+
+/** The TypeScript version that checks cells, read without loading the compiler. */
+export function checkerTypescriptVersion(): string {
+  return (JSON.parse(readFileSync(join(checkerTypescriptDir(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function tslabVersion(): string {
+  return (JSON.parse(readFileSync(join(tslabDir(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export class Checker {
+  #converter: TslabConverter | null = null;
+  #module: TslabConverterModule | null = null;
+
+  #load(): { converter: TslabConverter; module: TslabConverterModule } {
+    if (!this.#converter || !this.#module) {
+      const tsDir = checkerTypescriptDir();
+      const ts = require(tsDir) as { sys: Parameters<typeof installVirtualPaths>[0] };
+      installVirtualPaths(ts.sys, {
+        packageRoot: kPackageRoot,
+        tslabTypesDir: join(tslabDir(), 'node_modules', '@types'),
+        typesDir: typesDirOf((id) => require.resolve(id)),
+        libDir: join(tsDir, 'lib'),
+      });
+      this.#module = require(join(tslabDir(), 'dist', 'converter.js')) as TslabConverterModule;
+      this.#converter = this.#module.createConverter();
+    }
+    return { converter: this.#converter, module: this.#module };
+  }
+
+  /** Loads the compiler now (it is otherwise loaded by the first call). */
+  warmUp(): void {
+    this.#load();
+  }
+
+  check(declarations: string, source: string): CheckResult {
+    const r = this.#load().converter.convert(declarations, source);
+    const diagnostics = r.diagnostics
+      .filter((d) => d.category === kCategoryError)
+      .map((d) => ({ line: d.start.line, character: d.start.character, message: d.messageText, code: d.code, fileName: d.fileName }));
+    return {
+      diagnostics,
+      declarations: r.declOutput ?? declarations,
+      localModules: new Map((r.sideOutputs ?? []).map((o) => [o.path, o.data])),
+    };
+  }
+
+  complete(declarations: string, source: string, position: number): Completion {
+    const c = this.#load().converter.complete(declarations, source, position);
+    return { start: c.start, end: c.end, matches: c.candidates };
+  }
+
+  /** The quick info (type and documentation) at a position, as text, or undefined. */
+  inspect(declarations: string, source: string, position: number): string | undefined {
+    const info = this.#load().converter.inspect(declarations, source, position);
+    if (!info?.displayParts) return undefined;
+    const signature = info.displayParts.map((p) => p.text).join('');
+    const docs = (info.documentation ?? []).map((p) => p.text).join('');
+    return docs ? `${signature}\n\n${docs}` : signature;
+  }
+
+  isComplete(source: string): { complete: boolean; indent: string } {
+    const r = this.#load().module.isCompleteCode(source);
+    return { complete: r.completed, indent: r.indent ?? '' };
+  }
+
+  close(): void {
+    this.#converter?.close();
+    this.#converter = null;
+  }
+}

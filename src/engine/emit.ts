@@ -1,0 +1,204 @@
+/**
+ * Compiles a cell's TypeScript into the JavaScript the executor runs, with a source map.
+ *
+ * tslab's converter type-checks cells and keeps their declarations; its own output cannot be
+ * mapped back to the cell's lines (it re-prints the code: blank lines vanish, enums and
+ * parameter properties grow), and it drops earlier cells' names in object shorthand
+ * (`{ a }`). So the code that runs is emitted here, with the same conventions:
+ * - names declared by earlier cells are read and written as `exports.NAME`;
+ * - names the cell declares at its top level are exported to `exports` as they are assigned;
+ * - a final expression statement becomes the cell's value (returned).
+ */
+import ts from 'typescript';
+import { analyzeScopes } from '../util/scope.js';
+import { declarationsOf, type Declaration } from './declarations.js';
+import { LineMap } from './source-map.js';
+
+export interface EmitOptions {
+  /** Name the code runs under, as stack frames show it: "In[3]". */
+  readonly fileName: string;
+  /** Names bound in the notebook namespace before this cell. */
+  readonly previous: ReadonlySet<string>;
+  /** Turn a final expression statement into the value of the cell. */
+  readonly captureLastExpression: boolean;
+}
+
+export interface EmitResult {
+  /** CommonJS-style body, to be wrapped in `function (exports, require, module, __filename, __dirname)`. */
+  readonly js: string;
+  readonly map: LineMap;
+  /** The cell awaits at its top level, so it runs as an async function. */
+  readonly isAsync: boolean;
+  /** Value declarations made at the cell's top level. */
+  readonly declarations: readonly Declaration[];
+  /** The cell ends with an expression whose value is returned. */
+  readonly hasValue: boolean;
+  /** Free names of the cell that are neither earlier cells' names nor its own (globals). */
+  readonly free: readonly string[];
+}
+
+const kCompilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.CommonJS,
+  esModuleInterop: true,
+  experimentalDecorators: true,
+  jsx: ts.JsxEmit.React,
+  sourceMap: true,
+  isolatedModules: true,
+  noLib: true,
+  noResolve: true,
+  noEmitHelpers: false,
+  removeComments: false,
+  newLine: ts.NewLineKind.LineFeed,
+  // Names of the cell are read from `exports` by later cells even when they look unused here.
+  verbatimModuleSyntax: false,
+};
+
+export function emitCell(source: string, options: EmitOptions): EmitResult {
+  const analysisFile = ts.createSourceFile(options.fileName + '.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const scopes = analyzeScopes(analysisFile);
+  const declarations = declarationsOf(analysisFile);
+  const exported = declarations.map((d) => d.name);
+  const rewrite = new Set<number>();
+  const free: string[] = [];
+  for (const ref of scopes.references) {
+    if (ref.resolution !== 'free') continue;
+    if (options.previous.has(ref.name)) rewrite.add(ref.node.end);
+    else if (!free.includes(ref.name)) free.push(ref.name);
+  }
+  const isAsync = hasTopLevelAwait(analysisFile);
+  const last = analysisFile.statements.at(-1);
+  const hasValue = options.captureLastExpression && !!last && ts.isExpressionStatement(last);
+
+  // The export list goes after the last line, so it cannot move any line of the cell.
+  const text = exported.length ? `${source}\n;export { ${exported.join(', ')} };\n` : source;
+  // Matched by the expression's end: the appended `;export` can become the statement's own `;`.
+  const lastEnd = hasValue ? (last as ts.ExpressionStatement).expression.end : -1;
+  const { js, mapText } = transpile(options.fileName, text, [
+    rewriteEarlierCellNames(rewrite),
+    ...(hasValue ? [returnLastExpression(lastEnd)] : []),
+  ]);
+  return { js, map: LineMap.parse(mapText), isAsync, declarations, hasValue, free };
+}
+
+/** Compiles with the given `before` transformers, in memory, from an already-parsed file. */
+function transpile(fileName: string, text: string, before: ts.TransformerFactory<ts.SourceFile>[]): { js: string; mapText: string } {
+  const inputName = `${fileName}.ts`;
+  const sourceFile = ts.createSourceFile(inputName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  let js = '';
+  let mapText = '';
+  const host: ts.CompilerHost = {
+    getSourceFile: (name) => (name === inputName ? sourceFile : undefined),
+    writeFile: (name, data) => {
+      if (name.endsWith('.map')) mapText = data;
+      else js = data;
+    },
+    getDefaultLibFileName: () => 'lib.d.ts',
+    useCaseSensitiveFileNames: () => true,
+    getCanonicalFileName: (n) => n,
+    getCurrentDirectory: () => '',
+    getNewLine: () => '\n',
+    fileExists: (n) => n === inputName,
+    readFile: () => '',
+    directoryExists: () => true,
+    getDirectories: () => [],
+  };
+  const program = ts.createProgram([inputName], kCompilerOptions, host);
+  program.emit(sourceFile, undefined, undefined, false, { before, after: [tidyCommonJs] });
+  return { js: js.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), mapText };
+}
+
+/** `a` → `exports.a` where `a` was declared by an earlier cell (identified by end offset). */
+function rewriteEarlierCellNames(ends: ReadonlySet<number>): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => {
+    const f = context.factory;
+    const ref = (name: string) => f.createPropertyAccessExpression(f.createIdentifier('exports'), name);
+    const visit = (node: ts.Node): ts.Node => {
+      if (ts.isShorthandPropertyAssignment(node) && ends.has(node.name.end)) {
+        const value = node.objectAssignmentInitializer
+          ? f.createBinaryExpression(ref(node.name.text), ts.SyntaxKind.EqualsToken, ts.visitNode(node.objectAssignmentInitializer, visit) as ts.Expression)
+          : ref(node.name.text);
+        return ts.setTextRange(f.createPropertyAssignment(node.name.text, value), node);
+      }
+      if (ts.isIdentifier(node) && ends.has(node.end)) {
+        return ts.setTextRange(ref(node.text), node);
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return (file) => ts.visitEachChild(file, visit, context);
+  };
+}
+
+/** The final expression statement becomes `return (expr)`. */
+function returnLastExpression(end: number): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => (file) => {
+    const statements = file.statements.map((s) =>
+      ts.isExpressionStatement(s) && s.expression.end === end ? ts.setTextRange(context.factory.createReturnStatement(s.expression), s) : s,
+    );
+    return context.factory.updateSourceFile(file, statements);
+  };
+}
+
+/**
+ * Removes what the CommonJS output adds for real modules but hurts a notebook namespace:
+ * the "use strict" prologue (cells run sloppy, as in tslab), `__esModule`, and re-exports as
+ * non-configurable getters (a later cell importing the same name again would throw).
+ */
+const tidyCommonJs: ts.TransformerFactory<ts.SourceFile> = (context) => (file) => {
+  const f = context.factory;
+  const statements: ts.Statement[] = [];
+  for (const s of file.statements) {
+    if (ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression) && s.expression.text === 'use strict') continue;
+    const define = definePropertyOnExports(s);
+    if (define?.name === '__esModule') continue;
+    if (define?.getterValue) {
+      statements.push(
+        ts.setTextRange(
+          f.createExpressionStatement(
+            f.createAssignment(f.createPropertyAccessExpression(f.createIdentifier('exports'), define.name), define.getterValue),
+          ),
+          s,
+        ),
+      );
+      continue;
+    }
+    statements.push(s);
+  }
+  return f.updateSourceFile(file, statements);
+};
+
+function definePropertyOnExports(s: ts.Statement): { name: string; getterValue?: ts.Expression } | undefined {
+  if (!ts.isExpressionStatement(s) || !ts.isCallExpression(s.expression)) return undefined;
+  const call = s.expression;
+  const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression)) return undefined;
+  if (callee.expression.text !== 'Object' || callee.name.text !== 'defineProperty') return undefined;
+  const [target, name, descriptor] = call.arguments;
+  if (!target || !ts.isIdentifier(target) || target.text !== 'exports' || !name || !ts.isStringLiteral(name)) return undefined;
+  if (!descriptor || !ts.isObjectLiteralExpression(descriptor)) return { name: name.text };
+  for (const p of descriptor.properties) {
+    if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name) || p.name.text !== 'get') continue;
+    const fn = p.initializer;
+    if (!ts.isFunctionExpression(fn) && !ts.isArrowFunction(fn)) continue;
+    const body = fn.body;
+    if (ts.isBlock(body) && body.statements.length === 1 && ts.isReturnStatement(body.statements[0]) && body.statements[0].expression) {
+      return { name: name.text, getterValue: body.statements[0].expression };
+    }
+  }
+  return { name: name.text };
+}
+
+/** `await` or `for await` outside any function: the cell must run as an async function. */
+export function hasTopLevelAwait(file: ts.SourceFile): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
+      found = true;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(file, visit);
+  return found;
+}

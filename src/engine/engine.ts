@@ -1,0 +1,234 @@
+/**
+ * The TypeScript engine of the kernel: compiles cells (type check with tslab, emit with source
+ * maps), runs them in the notebook namespace, and keeps what later cells need — declarations
+ * for the checker, names in the namespace, source maps for tracebacks.
+ */
+import ts from 'typescript';
+import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
+import type { Declaration } from './declarations.js';
+import { emitCell, hasTopLevelAwait } from './emit.js';
+import { CellRequire, compileCell, kWrapperLines, runInOwnTask, wrapCell, type CellFunction } from './executor.js';
+import { SourceRegistry } from './sources.js';
+
+export class CompileError extends Error {
+  override readonly name = 'CompileError';
+  constructor(
+    readonly label: string,
+    readonly diagnostics: readonly (CheckDiagnostic & { cellLine: number; cellColumn: number })[],
+    /** The cell as typed, to quote the lines in the message. */
+    readonly cellText: string,
+  ) {
+    super(diagnostics.map((d) => `${label}:${d.cellLine}:${d.cellColumn} - ${d.message}`).join('\n'));
+  }
+}
+
+export interface CompileOptions {
+  /** Unique name of this compilation, as stack frames show it: "In[3]", "In[3].1". */
+  readonly file: string;
+  /** The cell as users know it: "In[3]". */
+  readonly label: string;
+  /** The whole text of the cell the code comes from, to quote lines in errors. */
+  readonly cellText: string;
+  /** Lines of the cell above `source` (a magic's body starts on line 2). */
+  readonly lineOffset?: number;
+}
+
+export interface CompiledCell {
+  readonly file: string;
+  readonly label: string;
+  readonly declarations: readonly Declaration[];
+  readonly hasValue: boolean;
+  readonly script: string;
+  readonly run: () => Promise<unknown>;
+}
+
+export interface ShippableFunction {
+  readonly code: string;
+  readonly file: string;
+  /** 1-based line and 0-based column of `code` in the registered script. */
+  readonly line: number;
+  readonly column: number;
+  readonly isAsync: boolean;
+}
+
+export interface EngineOptions {
+  readonly cwd: string;
+  /** Module ids served by a given path (e.g. 'tslab-parallel' → this package). */
+  readonly aliases: ReadonlyMap<string, string>;
+  /** A first cell that binds the names every notebook starts with (imports from this package). */
+  readonly prelude: string;
+  /** Called with every compiled cell before it runs (the definitions registry listens). */
+  readonly onCompile?: (cell: CompiledCell) => void;
+}
+
+export class Engine {
+  readonly namespace: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  readonly sources = new SourceRegistry();
+  readonly cwd: string;
+  readonly #checker = new Checker();
+  readonly #require: CellRequire;
+  readonly #module: { exports: Record<string, unknown> };
+  readonly #prelude: string;
+  readonly #onCompile?: (cell: CompiledCell) => void;
+  #declarations = '';
+  #preluded = false;
+
+  constructor(options: EngineOptions) {
+    this.cwd = options.cwd;
+    this.#require = new CellRequire(options.cwd, options.aliases);
+    this.#module = { exports: this.namespace };
+    this.#prelude = options.prelude;
+    this.#onCompile = options.onCompile;
+  }
+
+  /** Loads the compiler and runs the prelude; otherwise the first cell does it. */
+  async warmUp(): Promise<void> {
+    await this.#ensurePrelude();
+  }
+
+  /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
+  async compile(source: string, options: CompileOptions): Promise<CompiledCell> {
+    await this.#ensurePrelude();
+    const lineOffset = options.lineOffset ?? 0;
+    const checked = this.#check(source, options, lineOffset, 0);
+    const emitted = emitCell(source, { fileName: options.file, previous: this.#names(), captureLastExpression: true });
+    const script = wrapCell(emitted.js, emitted.isAsync);
+    this.#register(options, emitted.map, script, lineOffset);
+    const fn = compileCell(script, options.file);
+    const cell: CompiledCell = {
+      file: options.file,
+      label: options.label,
+      declarations: emitted.declarations,
+      hasValue: emitted.hasValue,
+      script,
+      run: () => {
+        // Declarations are kept even if the cell then fails: what ran before the error exists.
+        this.#declarations = checked.declarations;
+        this.#require.updateLocalModules(checked.localModules);
+        return this.#call(fn, options.file);
+      },
+    };
+    this.#onCompile?.(cell);
+    return cell;
+  }
+
+  /**
+   * Compiles code into a function that runs in the notebook namespace each time it is called
+   * (%timeit), without keeping its declarations.
+   */
+  async compileFunction(source: string, options: CompileOptions): Promise<() => unknown> {
+    await this.#ensurePrelude();
+    const isAsync = this.#isAsync(source);
+    const head = `(${isAsync ? 'async ' : ''}function () { `;
+    const text = `${head}${source}\n})`;
+    this.#check(`${isAsync ? 'async ' : ''}function tsp$timed() { ${source}\n}`, options, options.lineOffset ?? 0, head.length);
+    const emitted = emitCell(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true });
+    const script = wrapCell(emitted.js, false);
+    this.#register(options, emitted.map, script, options.lineOffset ?? 0);
+    return (await this.#call(compileCell(script, options.file), options.file)) as () => unknown;
+  }
+
+  /**
+   * Compiles code to a function expression for another thread or process. `params` are bound
+   * by the receiver; earlier cells' names stay free (`exports.NAME`) for shipping to resolve.
+   */
+  async compileForShipping(
+    source: string,
+    options: CompileOptions & { params: readonly string[]; paramTypes?: Readonly<Record<string, string>> },
+  ): Promise<ShippableFunction> {
+    await this.#ensurePrelude();
+    const params = options.params.join(', ');
+    const typed = options.params.map((p) => `${p}: ${options.paramTypes?.[p] ?? 'any'}`).join(', ');
+    const head = `(async function (${params}) { `;
+    this.#check(`async function tsp$shipped(${typed}) { ${source}\n}`, options, options.lineOffset ?? 0, `async function tsp$shipped(${typed}) { `.length);
+    const emitted = emitCell(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false });
+    const script = wrapCell(emitted.js, false);
+    this.#register(options, emitted.map, script, options.lineOffset ?? 0);
+    const at = script.indexOf(head.trimEnd());
+    const end = script.lastIndexOf('})') + 2;
+    const before = script.slice(0, at);
+    const line = before.split('\n').length;
+    const column = at - (before.lastIndexOf('\n') + 1);
+    return { code: script.slice(at, end), file: options.file, line, column, isAsync: true };
+  }
+
+  /** Binds a name in the namespace and declares its type to the checker. */
+  bind(name: string, value: unknown, type = 'any'): void {
+    this.namespace[name] = value;
+    this.#declarations = this.#checker.check(this.#declarations, `declare const ${name}: ${type};`).declarations;
+  }
+
+  unbind(name: string): void {
+    delete this.namespace[name];
+    this.#declarations = this.#checker.check(this.#declarations, `declare const ${name}: undefined;`).declarations;
+  }
+
+  async complete(source: string, position: number): Promise<Completion> {
+    await this.#ensurePrelude();
+    return this.#checker.complete(this.#declarations, source, position);
+  }
+
+  async inspect(source: string, position: number): Promise<string | undefined> {
+    await this.#ensurePrelude();
+    return this.#checker.inspect(this.#declarations, source, position);
+  }
+
+  isComplete(source: string): { complete: boolean; indent: string } {
+    return this.#checker.isComplete(source);
+  }
+
+  mapStack(stack: string): string {
+    return this.sources.mapStack(stack);
+  }
+
+  close(): void {
+    this.#checker.close();
+  }
+
+  #names(): ReadonlySet<string> {
+    return new Set(Object.keys(this.namespace));
+  }
+
+  #isAsync(source: string): boolean {
+    return hasTopLevelAwait(ts.createSourceFile('x.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
+  }
+
+  /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
+  #check(text: string, options: CompileOptions, lineOffset: number, firstLineShift: number) {
+    const checked = this.#checker.check(this.#declarations, text);
+    if (checked.diagnostics.length > 0) {
+      throw new CompileError(
+        options.label,
+        checked.diagnostics.map((d) => ({
+          ...d,
+          cellLine: d.fileName ? d.line + 1 : d.line + 1 + lineOffset,
+          cellColumn: d.line === 0 && !d.fileName ? Math.max(1, d.character + 1 - firstLineShift) : d.character + 1,
+        })),
+        options.cellText,
+      );
+    }
+    return checked;
+  }
+
+  #register(options: CompileOptions, map: import('./source-map.js').LineMap, script: string, lineOffset: number): void {
+    this.sources.register(options.file, {
+      map,
+      wrapperLines: kWrapperLines,
+      lineOffset,
+      label: options.label,
+      cellLines: options.cellText.split('\n'),
+      script,
+    });
+  }
+
+  #call(fn: CellFunction, file: string): Promise<unknown> {
+    return runInOwnTask(() => fn(this.namespace, this.#require.require, this.#module, file, this.cwd));
+  }
+
+  async #ensurePrelude(): Promise<void> {
+    if (this.#preluded) return;
+    this.#preluded = true;
+    const cell = await this.compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
+    await cell.run();
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * tslab-parallel as a library: what cells have in scope, and what any Node program can import.
+ */
+export { display, plotly, table, rich, setPlotlyEmbedding, kToMimeBundle } from './display/index.js';
+export type { PlotlyFigure, MimeBundle, DisplayHandle, Displayable } from './display/index.js';
+export { sleep } from './util/sleep.js';
+export { onKernelInterrupt } from './util/interrupt.js';

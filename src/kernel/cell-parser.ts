@@ -1,0 +1,85 @@
+/**
+ * Splits a cell into what runs in order: TypeScript, line magics (`%name args` as a whole line),
+ * shell lines (`!command`), or one cell magic (`%%name args` on the first line, the rest is its
+ * body). Magic and shell lines start at column 0; TypeScript never starts a line with `%`, and
+ * a line of TypeScript that starts with `!` can be indented or parenthesised.
+ */
+
+export type Segment =
+  | { readonly kind: 'code'; readonly source: string; readonly line: number }
+  | { readonly kind: 'line-magic'; readonly name: string; readonly args: string; readonly line: number; readonly help: boolean }
+  | { readonly kind: 'cell-magic'; readonly name: string; readonly args: string; readonly body: string; readonly line: number; readonly help: boolean }
+  | { readonly kind: 'shell'; readonly command: string; readonly line: number };
+
+const kCellMagic = /^%%([A-Za-z_][\w-]*)(\?{1,2})?(?:[ \t]+(.*))?$/;
+const kLineMagic = /^%([A-Za-z_][\w-]*)(\?{1,2})?(?:[ \t]+(.*))?$/;
+const kHelpPrefix = /^\?{1,2}(%{1,2})([A-Za-z_][\w-]*)\s*$/;
+const kShell = /^!(.*\S.*)$/;
+
+export function parseCell(text: string): Segment[] {
+  const lines = text.split('\n');
+  const first = lines.findIndex((l) => l.trim() !== '');
+  if (first >= 0) {
+    const cell = kCellMagic.exec(lines[first].trimEnd());
+    if (cell) {
+      return [{
+        kind: 'cell-magic',
+        name: cell[1],
+        help: !!cell[2],
+        args: (cell[3] ?? '').trim(),
+        body: lines.slice(first + 1).join('\n'),
+        line: first + 1,
+      }];
+    }
+  }
+
+  const segments: Segment[] = [];
+  let code: string[] = [];
+  let codeStart = 1;
+  const flush = (nextLine: number) => {
+    if (code.some((l) => l.trim() !== '')) segments.push({ kind: 'code', source: code.join('\n'), line: codeStart });
+    code = [];
+    codeStart = nextLine;
+  };
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1;
+    const line = raw.trimEnd();
+    const help = kHelpPrefix.exec(line);
+    if (help) {
+      flush(lineNo + 1);
+      const name = help[2];
+      segments.push(help[1] === '%%'
+        ? { kind: 'cell-magic', name, help: true, args: '', body: '', line: lineNo }
+        : { kind: 'line-magic', name, help: true, args: '', line: lineNo });
+      return;
+    }
+    if (kCellMagic.test(line)) {
+      // Recognised so that the error can say it must come first, rather than a syntax error.
+      flush(lineNo + 1);
+      const m = kCellMagic.exec(line)!;
+      segments.push({ kind: 'cell-magic', name: m[1], help: !!m[2], args: '', body: '\0misplaced', line: lineNo });
+      return;
+    }
+    const magic = kLineMagic.exec(line);
+    if (magic) {
+      flush(lineNo + 1);
+      segments.push({ kind: 'line-magic', name: magic[1], help: !!magic[2], args: (magic[3] ?? '').trim(), line: lineNo });
+      return;
+    }
+    const shell = kShell.exec(line);
+    if (shell) {
+      flush(lineNo + 1);
+      segments.push({ kind: 'shell', command: shell[1].trim(), line: lineNo });
+      return;
+    }
+    if (code.length === 0) codeStart = lineNo;
+    code.push(raw);
+  });
+  flush(lines.length + 1);
+  return segments;
+}
+
+/** Whether a segment is a cell magic that was not on the first line (an error to report). */
+export function isMisplacedCellMagic(s: Segment): boolean {
+  return s.kind === 'cell-magic' && s.body === '\0misplaced';
+}

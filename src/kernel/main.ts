@@ -1,0 +1,50 @@
+/**
+ * `tslab-parallel kernel -f CONNECTION_FILE`: the kernel process. The main thread runs cells;
+ * the I/O thread (protocol/io-thread.ts) owns the sockets. Started by Jupyter from the
+ * kernelspec, with --no-force-async-hooks-checks (see protocol/interrupter.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import { Engine } from '../engine/engine.js';
+import { createMagicRegistry } from '../magics/index.js';
+import { IoThread } from '../protocol/io-host.js';
+import { kPackageIndex, kPackageRoot } from '../util/package.js';
+import { DefinitionRegistry } from './definitions.js';
+import { Kernel } from './kernel.js';
+import { kernelInfo } from './kernel-info.js';
+import { preludeSource } from './prelude.js';
+
+export async function runKernel(connectionFile: string): Promise<void> {
+  const log = (text: string) => {
+    writeSync(2, `[tslab-parallel kernel] ${text}\n`);
+  };
+  const cwd = process.cwd();
+  const aliases = new Map([
+    ['tslab-parallel', kPackageIndex],
+    ['tslab', kPackageIndex],
+  ]);
+  let definitions: DefinitionRegistry | undefined;
+  const engine = new Engine({ cwd, aliases, prelude: preludeSource(), onCompile: (cell) => definitions?.register(cell) });
+  definitions = new DefinitionRegistry({ namespace: engine.namespace, cwd, scripts: (f) => engine.sources.script(f), aliases });
+  const kernel = new Kernel({ engine, magics: createMagicRegistry(), definitions, packageRoot: kPackageRoot, log });
+
+  // SIGINT is watched by the I/O thread; this listener only keeps Node's default (exit) away.
+  process.on('SIGINT', () => undefined);
+  const io = await IoThread.start(connectionFile, randomUUID(), kernelInfo(), {
+    request: (r) => kernel.handle(r),
+    interrupt: () => kernel.interrupt(),
+    shutdown: (restart) => kernel.shutdown(restart),
+  });
+  kernel.attach(io);
+
+  const exit = (code: number) => {
+    kernel.detach();
+    process.exit(code);
+  };
+  void io.closed.then(() => exit(0));
+  process.once('SIGTERM', () => {
+    void kernel.shutdown(false).finally(() => void io.close().finally(() => exit(0)));
+  });
+  // Load the compiler now, so the first cell does not wait for it (kernel_info is already answered).
+  setImmediate(() => void engine.warmUp().catch((err: Error) => log(`engine warm-up failed: ${err.stack ?? err}`)));
+}

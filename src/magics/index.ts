@@ -1,0 +1,17 @@
+/** Every magic the kernel knows, in one registry. */
+import { envLine } from './env.js';
+import { lsmagic } from './lsmagic.js';
+import { MagicRegistry } from './registry.js';
+import { shCell } from './sh.js';
+import { timeCell, timeLine } from './time.js';
+import { timeitCell, timeitLine } from './timeit.js';
+
+export function createMagicRegistry(): MagicRegistry {
+  const registry = new MagicRegistry();
+  registry.add(timeLine, timeCell, timeitLine, timeitCell, shCell, envLine);
+  registry.add(lsmagic(registry));
+  return registry;
+}
+
+export { MagicRegistry } from './registry.js';
+export { UsageError, type MagicContext, type MagicSpec } from './types.js';

@@ -1,0 +1,103 @@
+/**
+ * Shell commands: `!cmd` lines and the %%sh cell magic. Output streams into the cell as it is
+ * produced. Each command runs in its own process group, so an interrupt or a kernel shutdown
+ * stops it together with everything it started (GNU parallel's jobs, xargs -P children).
+ */
+import { spawn } from 'node:child_process';
+import { UsageError, type MagicSpec } from './types.js';
+
+export interface ShellOptions {
+  readonly cwd: string;
+  readonly signal: AbortSignal;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export class ShellCommandError extends Error {
+  override readonly name = 'ShellCommandError';
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signalName: string | null,
+  ) {
+    super(
+      exitCode !== null
+        ? `command exited with code ${exitCode}: ${firstLine(command)}`
+        : `command was killed by ${signalName}: ${firstLine(command)}`,
+    );
+  }
+}
+
+const kKillGraceMs = 1000;
+const running = new Set<number>();
+
+/** Runs `command` with bash; resolves with its exit code (or the signal that ended it). */
+export function runShell(command: string, options: ShellOptions): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/bash', ['-c', command], {
+      cwd: options.cwd,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    child.stdout.setEncoding('utf8').on('data', options.stdout);
+    child.stderr.setEncoding('utf8').on('data', options.stderr);
+    const stop = () => killGroup(pid);
+    options.signal.addEventListener('abort', stop, { once: true });
+    child.once('error', (err) => {
+      options.signal.removeEventListener('abort', stop);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      options.signal.removeEventListener('abort', stop);
+      if (pid !== undefined) running.delete(pid);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/** Stops every command still running (kernel shutdown). */
+export function stopAllShells(): void {
+  for (const pid of running) killGroup(pid);
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* ended after SIGTERM */
+    }
+  }, kKillGraceMs).unref();
+}
+
+function firstLine(command: string): string {
+  const line = command.trim().split('\n')[0];
+  return line.length > 80 ? line.slice(0, 77) + '...' : line;
+}
+
+export const shCell: MagicSpec = {
+  name: 'sh',
+  kind: 'cell',
+  description: 'Run the cell as a bash script, streaming its output. A non-zero exit fails the cell with the exit code (use --no-raise to only report it).',
+  examples: ['%%sh\nseq 8 | xargs -P 4 -I{} echo job {}'],
+  args: [{ kind: 'flag', name: 'no-raise', dest: 'noRaise', help: 'Report a non-zero exit code without failing the cell.' }],
+  handler: async (ctx) => {
+    if (!ctx.body.trim()) throw new UsageError('%%sh is a cell magic, but the cell body is empty: put the script below the %%sh line');
+    const { code, signal } = await runShell(ctx.body, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
+    if (ctx.signal.aborted) return undefined;
+    if (code !== 0) {
+      if (ctx.args.noRaise) ctx.stderr(`[exit code ${code ?? signal}]\n`);
+      else throw new ShellCommandError(ctx.body, code, signal);
+    }
+    return undefined;
+  },
+};

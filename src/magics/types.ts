@@ -1,0 +1,140 @@
+/**
+ * The contract between the kernel and a magic. A magic is one file in src/magics/ that exports
+ * a MagicSpec: its name, kind, declared arguments and handler. The same spec drives parsing,
+ * `%name?` help, `%lsmagic` and completion. A handler reaches the kernel only through the
+ * MagicContext it is given.
+ */
+import type { DisplayHandle, MimeBundle } from '../display/types.js';
+import type { CodeTarget, DefinitionLookup } from '../ship/types.js';
+
+export type MagicKind = 'line' | 'cell';
+
+interface ArgBase {
+  /** Long name without dashes (`np` for `-np`/`--np`, `out` for `--out`). Also the key in `args`. */
+  readonly name: string;
+  /** One-dash aliases, e.g. ['n'] for `-n`, or ['np'] for mpirun's `-np`. */
+  readonly aliases?: readonly string[];
+  readonly help: string;
+  /** Shown in usage for options that take a value: `--timeout S`. */
+  readonly metavar?: string;
+  /** Key under which the value is stored, when several flags write one setting (--threads/--processes). */
+  readonly dest?: string;
+}
+
+/** `--name VALUE` (or `-n VALUE`, `--name=VALUE`). */
+export interface ValueOption extends ArgBase {
+  readonly kind: 'option';
+  readonly type: 'integer' | 'number' | 'string';
+  /** Allowed values, checked after conversion; errors list them with a did-you-mean. */
+  readonly choices?: readonly string[];
+  /** Inclusive lower bound for numbers. */
+  readonly min?: number;
+  readonly default?: string | number;
+  /** `--out A --out B` collects ['A', 'B']. */
+  readonly repeatable?: boolean;
+  readonly required?: boolean;
+}
+
+/** `--flag`: stores `value` (default true) under `dest ?? name`. */
+export interface FlagOption extends ArgBase {
+  readonly kind: 'flag';
+  readonly value?: string | boolean;
+}
+
+/** A positional argument: `%pool 4`. */
+export interface Positional extends ArgBase {
+  readonly kind: 'positional';
+  readonly type: 'integer' | 'number' | 'string';
+  readonly optional?: boolean;
+  readonly min?: number;
+  readonly choices?: readonly string[];
+}
+
+/**
+ * Everything after the options, verbatim: the statement of `%time stmt`, or the file and its
+ * arguments of `%mpirun -np 2 file.ts a b`. Stored as a string.
+ */
+export interface RestArgument extends ArgBase {
+  readonly kind: 'rest';
+  readonly optional?: boolean;
+}
+
+export type ArgumentSpec = ValueOption | FlagOption | Positional | RestArgument;
+
+export type ParsedArgs = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface MagicSpec {
+  readonly name: string;
+  readonly kind: MagicKind;
+  /** First sentence: the `%lsmagic` line. The rest: the body of `%name?`. */
+  readonly description: string;
+  /** Examples shown by `%name?`, one per line. */
+  readonly examples?: readonly string[];
+  readonly args: readonly ArgumentSpec[];
+  /**
+   * Runs the magic. A returned value other than undefined becomes the cell's execute_result,
+   * as IPython's `%time expr` returns the value of expr.
+   */
+  handler(ctx: MagicContext): Promise<unknown> | unknown;
+}
+
+/** Code compiled for another thread or process: a function expression plus where it came from. */
+export interface CompiledCode extends CodeTarget {
+  /** Whether the function is async (it contains a top-level await). */
+  readonly isAsync: boolean;
+}
+
+export interface MagicContext {
+  readonly spec: MagicSpec;
+  readonly args: ParsedArgs;
+  /** The argument text as typed after the magic name. */
+  readonly line: string;
+  /** The cell body below the `%%name` line ('' for line magics). */
+  readonly body: string;
+  /** 1-based line of the cell where `body` starts, so errors point at the cell's own lines. */
+  readonly bodyLine: number;
+  /** Aborted when the user interrupts the kernel. Long-running work must stop on it. */
+  readonly signal: AbortSignal;
+  readonly cwd: string;
+  /** Notebook definitions, for shipping code that refers to earlier cells. */
+  readonly definitions: DefinitionLookup;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  display(value: unknown, options?: { id?: string; metadata?: Record<string, unknown> }): DisplayHandle;
+  displayBundle(bundle: MimeBundle, options?: { id?: string; metadata?: Record<string, unknown> }): DisplayHandle;
+  /**
+   * Runs TypeScript in the notebook namespace as if it were a cell: declarations persist,
+   * the last expression's value is returned. `lineOffset` is added to reported line numbers.
+   */
+  execute(source: string, options?: { lineOffset?: number }): Promise<unknown>;
+  /**
+   * Compiles TypeScript that runs in the notebook namespace, without running it, as a
+   * function that can be called many times (%timeit). Throws the same errors a cell would.
+   */
+  compile(source: string, options?: { lineOffset?: number }): Promise<() => unknown>;
+  /**
+   * Compiles TypeScript to a function expression for another thread or process. `params` are
+   * bound by the receiver (e.g. ['comm', 'rank', 'size']) and are declared to the type checker
+   * with `paramTypes`. References to earlier cells remain as free names for shipping to resolve.
+   */
+  compileForShipping(
+    source: string,
+    options: { params: readonly string[]; paramTypes?: Readonly<Record<string, string>>; lineOffset?: number },
+  ): Promise<CompiledCode>;
+  /**
+   * Binds a name in the notebook namespace, declared to the type checker with `type`
+   * (a TypeScript type, e.g. `import("tslab-parallel").Pool`).
+   */
+  setVariable(name: string, value: unknown, type?: string): void;
+  /** Removes a name that setVariable bound (e.g. `%pool --close`). */
+  deleteVariable(name: string): void;
+  /** Kernel-lifetime state of this magic, created on first use (the pool of %pool). */
+  state<T>(key: string, create: () => T): T;
+  /** Runs when the kernel shuts down or restarts; resources must be released there. */
+  onShutdown(cleanup: () => Promise<void> | void): void;
+}
+
+/** Thrown for wrong usage; the kernel shows it as one line `UsageError: …`, never a stack. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,291 @@
+/**
+ * Lexical scope analysis of a TypeScript or JavaScript syntax tree: for every identifier that is
+ * a reference (not a property name, not a declaration, not a type), whether it refers to a
+ * binding declared in the analysed code — at its top level or in an inner scope — or to
+ * nothing in it (a free name: a global, or a name from elsewhere, such as an earlier cell).
+ *
+ * Types are erased before code runs, so type positions are not references.
+ */
+import ts from 'typescript';
+
+export type Resolution = 'top' | 'inner' | 'free';
+
+export interface Reference {
+  readonly node: ts.Identifier;
+  readonly name: string;
+  readonly resolution: Resolution;
+  /** True when the reference is written to (assignment target, ++/--, for-in/of target). */
+  readonly written: boolean;
+}
+
+export interface ScopeAnalysis {
+  /** Value names declared at the top level (var hoisting included). */
+  readonly topLevel: ReadonlySet<string>;
+  readonly references: readonly Reference[];
+  /** Free names, in order of first appearance. */
+  readonly free: readonly string[];
+}
+
+type Scope = { names: Set<string>; isTop: boolean; parent: Scope | null };
+
+export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
+  const references: Reference[] = [];
+  const top: Scope = { names: new Set(), isTop: true, parent: null };
+  if (ts.isSourceFile(root)) {
+    declareBlockScoped(root.statements, top.names);
+    declareVarScoped(root, top.names);
+  }
+
+  const resolve = (name: string, scope: Scope): Resolution => {
+    for (let s: Scope | null = scope; s; s = s.parent) if (s.names.has(name)) return s.isTop ? 'top' : 'inner';
+    return 'free';
+  };
+
+  const visit = (node: ts.Node, scope: Scope): void => {
+    if (isTypeOnly(node)) return;
+    if (ts.isIdentifier(node)) {
+      if (isReference(node)) {
+        references.push({ node, name: node.text, resolution: resolve(node.text, scope), written: isWritten(node) });
+      }
+      return;
+    }
+    const inner = scopeFor(node, scope);
+    if (inner) {
+      visitScoped(node, inner);
+      return;
+    }
+    ts.forEachChild(node, (child) => visit(child, scope));
+  };
+
+  const visitScoped = (node: ts.Node, scope: Scope): void => {
+    ts.forEachChild(node, (child) => visit(child, scope));
+  };
+
+  const scopeFor = (node: ts.Node, parent: Scope): Scope | null => {
+    const names = new Set<string>();
+    if (ts.isFunctionLike(node) && !ts.isTypeNode(node) && 'body' in node) {
+      const fn = node as ts.SignatureDeclaration & { body?: ts.Node };
+      for (const p of fn.parameters) bindingNames(p.name, names);
+      // A named function expression sees its own name.
+      if (ts.isFunctionExpression(node) && node.name) names.add(node.name.text);
+      if (!ts.isArrowFunction(node)) names.add('arguments');
+      if (fn.body) {
+        declareVarScoped(fn.body, names);
+        if (ts.isBlock(fn.body)) declareBlockScoped(fn.body.statements, names);
+      }
+      return { names, isTop: false, parent };
+    }
+    if (ts.isBlock(node) || ts.isModuleBlock(node)) {
+      if (ts.isFunctionLike(node.parent)) return null; // declared with the function
+      declareBlockScoped(node.statements, names);
+      return { names, isTop: false, parent };
+    }
+    if (ts.isCaseBlock(node)) {
+      for (const clause of node.clauses) declareBlockScoped(clause.statements, names);
+      return { names, isTop: false, parent };
+    }
+    if (ts.isForStatement(node) || ts.isForInStatement(node) || ts.isForOfStatement(node)) {
+      const init = node.initializer;
+      if (init && ts.isVariableDeclarationList(init) && isLexical(init)) {
+        for (const d of init.declarations) bindingNames(d.name, names);
+      }
+      return { names, isTop: false, parent };
+    }
+    if (ts.isCatchClause(node)) {
+      if (node.variableDeclaration) bindingNames(node.variableDeclaration.name, names);
+      return { names, isTop: false, parent };
+    }
+    if (ts.isClassExpression(node) && node.name) {
+      names.add(node.name.text);
+      return { names, isTop: false, parent };
+    }
+    return null;
+  };
+
+  if (ts.isSourceFile(root)) ts.forEachChild(root, (child) => visit(child, top));
+  else visit(root, top);
+
+  const free: string[] = [];
+  const seen = new Set<string>();
+  for (const r of references) {
+    if (r.resolution === 'free' && !seen.has(r.name)) {
+      seen.add(r.name);
+      free.push(r.name);
+    }
+  }
+  return { topLevel: top.names, references, free };
+}
+
+/** let/const/class/function/enum/import declarations directly in a statement list. */
+export function declareBlockScoped(statements: readonly ts.Statement[], into: Set<string>): void {
+  for (const s of statements) {
+    if (hasDeclareModifier(s)) continue;
+    if (ts.isVariableStatement(s) && isLexical(s.declarationList)) {
+      for (const d of s.declarationList.declarations) bindingNames(d.name, into);
+    } else if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name) {
+      into.add(s.name.text);
+    } else if (ts.isEnumDeclaration(s)) {
+      into.add(s.name.text);
+    } else if (ts.isModuleDeclaration(s) && ts.isIdentifier(s.name) && isInstantiated(s)) {
+      into.add(s.name.text);
+    } else if (ts.isImportDeclaration(s)) {
+      importNames(s, into);
+    } else if (ts.isImportEqualsDeclaration(s) && !s.isTypeOnly) {
+      into.add(s.name.text);
+    }
+  }
+}
+
+/** `var` declarations anywhere in a function body (not in nested functions): they are hoisted. */
+export function declareVarScoped(body: ts.Node, into: Set<string>): void {
+  const walk = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || isTypeOnly(node)) return;
+    if (ts.isVariableDeclarationList(node) && !isLexical(node) && !hasDeclareModifier(node.parent)) {
+      for (const d of node.declarations) bindingNames(d.name, into);
+    }
+    ts.forEachChild(node, walk);
+  };
+  ts.forEachChild(body, walk);
+}
+
+export function bindingNames(name: ts.BindingName, into: Set<string>): void {
+  if (ts.isIdentifier(name)) {
+    into.add(name.text);
+    return;
+  }
+  for (const el of name.elements) {
+    if (ts.isBindingElement(el)) bindingNames(el.name, into);
+  }
+}
+
+/** Value names an import declaration binds (type-only imports bind none). */
+export function importNames(s: ts.ImportDeclaration, into: Set<string>): void {
+  const clause = s.importClause;
+  if (!clause || clause.isTypeOnly) return;
+  if (clause.name) into.add(clause.name.text);
+  const nb = clause.namedBindings;
+  if (!nb) return;
+  if (ts.isNamespaceImport(nb)) into.add(nb.name.text);
+  else for (const el of nb.elements) if (!el.isTypeOnly) into.add(el.name.text);
+}
+
+function isLexical(list: ts.VariableDeclarationList): boolean {
+  return (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using | ts.NodeFlags.AwaitUsing)) !== 0;
+}
+
+function hasDeclareModifier(node: ts.Node): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
+}
+
+/** Whether a namespace has runtime content (a value), rather than only types. */
+export function isInstantiated(m: ts.ModuleDeclaration): boolean {
+  if (hasDeclareModifier(m)) return false;
+  const body = m.body;
+  if (!body) return false;
+  if (ts.isModuleDeclaration(body)) return isInstantiated(body);
+  if (!ts.isModuleBlock(body)) return false;
+  return body.statements.some((s) => !ts.isInterfaceDeclaration(s) && !ts.isTypeAliasDeclaration(s));
+}
+
+/** Nodes that exist only for the type checker and vanish from the emitted JavaScript. */
+function isTypeOnly(node: ts.Node): boolean {
+  return (
+    ts.isTypeNode(node) ||
+    ts.isInterfaceDeclaration(node) ||
+    ts.isTypeAliasDeclaration(node) ||
+    ts.isTypeParameterDeclaration(node) ||
+    ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword ||
+    hasDeclareModifier(node) ||
+    (ts.isImportDeclaration(node) && !!node.importClause?.isTypeOnly) ||
+    (ts.isExportDeclaration(node) && node.isTypeOnly) ||
+    (ts.isModuleDeclaration(node) && !isInstantiated(node))
+  );
+}
+
+/** Whether an identifier names a value being read or written (as opposed to a property name or a declaration). */
+function isReference(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (!p) return true;
+  switch (p.kind) {
+    case ts.SyntaxKind.PropertyAccessExpression:
+      return (p as ts.PropertyAccessExpression).expression === id;
+    case ts.SyntaxKind.QualifiedName:
+      return (p as ts.QualifiedName).left === id;
+    case ts.SyntaxKind.PropertyAssignment:
+      return (p as ts.PropertyAssignment).initializer === id;
+    case ts.SyntaxKind.ShorthandPropertyAssignment:
+      return true;
+    case ts.SyntaxKind.BindingElement: {
+      const b = p as ts.BindingElement;
+      return b.initializer === id;
+    }
+    case ts.SyntaxKind.VariableDeclaration:
+    case ts.SyntaxKind.Parameter:
+    case ts.SyntaxKind.PropertyDeclaration:
+    case ts.SyntaxKind.PropertySignature:
+    case ts.SyntaxKind.EnumMember:
+      return (p as ts.VariableDeclaration).initializer === id;
+    case ts.SyntaxKind.FunctionDeclaration:
+    case ts.SyntaxKind.FunctionExpression:
+    case ts.SyntaxKind.ClassDeclaration:
+    case ts.SyntaxKind.ClassExpression:
+    case ts.SyntaxKind.MethodDeclaration:
+    case ts.SyntaxKind.MethodSignature:
+    case ts.SyntaxKind.GetAccessor:
+    case ts.SyntaxKind.SetAccessor:
+    case ts.SyntaxKind.EnumDeclaration:
+    case ts.SyntaxKind.ModuleDeclaration:
+    case ts.SyntaxKind.InterfaceDeclaration:
+    case ts.SyntaxKind.TypeAliasDeclaration:
+    case ts.SyntaxKind.TypeParameter:
+      return (p as ts.NamedDeclaration).name !== id;
+    case ts.SyntaxKind.ImportClause:
+    case ts.SyntaxKind.NamespaceImport:
+    case ts.SyntaxKind.ImportSpecifier:
+    case ts.SyntaxKind.ImportEqualsDeclaration:
+    case ts.SyntaxKind.ExportSpecifier:
+    case ts.SyntaxKind.NamespaceExport:
+    case ts.SyntaxKind.LabeledStatement:
+    case ts.SyntaxKind.BreakStatement:
+    case ts.SyntaxKind.ContinueStatement:
+    case ts.SyntaxKind.MetaProperty:
+    case ts.SyntaxKind.JsxAttribute:
+    case ts.SyntaxKind.JsxNamespacedName:
+      return false;
+    case ts.SyntaxKind.JsxOpeningElement:
+    case ts.SyntaxKind.JsxSelfClosingElement:
+    case ts.SyntaxKind.JsxClosingElement:
+      // <div> is an intrinsic element, <Chart> a reference to a component.
+      return !/^[a-z]/.test(id.text);
+    default:
+      return true;
+  }
+}
+
+function isWritten(id: ts.Identifier): boolean {
+  let node: ts.Node = id;
+  let parent = node.parent;
+  // Walk out of destructuring assignment patterns: [a, b] = …, ({ a } = …).
+  while (
+    parent &&
+    (ts.isArrayLiteralExpression(parent) ||
+      ts.isObjectLiteralExpression(parent) ||
+      ts.isShorthandPropertyAssignment(parent) ||
+      (ts.isPropertyAssignment(parent) && parent.initializer === node) ||
+      ts.isSpreadElement(parent) ||
+      ts.isSpreadAssignment(parent) ||
+      ts.isParenthesizedExpression(parent))
+  ) {
+    node = parent;
+    parent = node.parent;
+  }
+  if (!parent) return false;
+  if (ts.isBinaryExpression(parent) && parent.left === node) {
+    return parent.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && parent.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+  }
+  if ((ts.isPrefixUnaryExpression(parent) || ts.isPostfixUnaryExpression(parent)) && node === id) {
+    return parent.operator === ts.SyntaxKind.PlusPlusToken || parent.operator === ts.SyntaxKind.MinusMinusToken;
+  }
+  if ((ts.isForInStatement(parent) || ts.isForOfStatement(parent)) && parent.initializer === node) return true;
+  return false;
+}
