@@ -1,6 +1,6 @@
 /** Turning values into MIME bundles, as the kernel's execute_result and display() show them. */
 import { inspect } from 'node:util';
-import { kToMimeBundle, type Displayable, type MimeBundle } from './types.js';
+import { kNoResult, kToMimeBundle, type Displayable, type MimeBundle } from './types.js';
 
 export function isDisplayable(value: unknown): value is Displayable {
   return (
@@ -8,6 +8,11 @@ export function isDisplayable(value: unknown): value is Displayable {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as Partial<Displayable>)[kToMimeBundle] === 'function'
   );
+}
+
+/** Whether a cell ending with `value` should show nothing (display handles). */
+export function isSilentResult(value: unknown): boolean {
+  return value === undefined || (value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[kNoResult] === true);
 }
 
 /** The bundle for any value: its own, if it has one, else its text form (util.inspect, no colours). */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Rich, toMimeBundle } from './bundle.js';
 import { plotly } from './plotly.js';
 import { currentSink } from './sink.js';
-import type { DisplayHandle, DisplayOptions, MimeBundle } from './types.js';
+import { kNoResult, type DisplayHandle, type DisplayOptions, type MimeBundle } from './types.js';
 import { table } from './table.js';
 
 /** Shows a bundle as a new output and returns a handle to update it. */
@@ -15,6 +15,7 @@ export function displayBundle(bundle: MimeBundle, options: DisplayOptions = {}):
   currentSink().display(bundle, options.metadata ?? {}, id);
   return {
     id,
+    [kNoResult]: true as const,
     update(value: unknown, updateOptions?: { metadata?: Record<string, unknown> }) {
       currentSink().update(toMimeBundle(value), updateOptions?.metadata ?? {}, id);
     },

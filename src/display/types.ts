@@ -11,6 +11,7 @@ export interface DisplayOptions {
 /** An output that can be replaced in place (update_display_data). */
 export interface DisplayHandle {
   readonly id: string;
+  readonly [kNoResult]?: true;
   update(value: unknown, options?: { metadata?: Record<string, unknown> }): void;
 }
 
@@ -30,3 +31,9 @@ export interface Displayable {
 
 /** Shared by every copy of this package in a process, so a value made by one copy renders in another. */
 export const kToMimeBundle: unique symbol = Symbol.for('tslab-parallel.toMimeBundle') as never;
+
+/**
+ * Marks values that a cell should not echo as its result, like IPython's display() returning
+ * None: `display.plotly(fig)` on a cell's last line shows the figure once, not also its handle.
+ */
+export const kNoResult: unique symbol = Symbol.for('tslab-parallel.noResult') as never;

@@ -4,7 +4,7 @@
  * execute_result and errors in the order Jupyter clients expect.
  */
 import type { Engine } from '../engine/engine.js';
-import { toMimeBundle } from '../display/bundle.js';
+import { isSilentResult, toMimeBundle } from '../display/bundle.js';
 import { installSink } from '../display/sink.js';
 import { parseArgs } from '../magics/args.js';
 import type { MagicRegistry } from '../magics/registry.js';
@@ -182,7 +182,7 @@ export class Kernel {
     this.#running = abort;
     try {
       const value = await this.#runCell(code, label, abort.signal);
-      if (value !== undefined && !silent) {
+      if (!isSilentResult(value) && !silent) {
         io.publish(header, 'execute_result', { execution_count: count, data: toMimeBundle(value), metadata: {} });
       }
       const userExpressions = await this.#userExpressions(content.user_expressions ?? {}, label, code);
