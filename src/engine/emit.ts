@@ -54,10 +54,13 @@ const kCompilerOptions: ts.CompilerOptions = {
   verbatimModuleSyntax: false,
 };
 
-export function emitCell(source: string, options: EmitOptions): EmitResult {
-  const analysisFile = ts.createSourceFile(options.fileName + '.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+export function emitCell(typed: string, options: EmitOptions): EmitResult {
+  const parse = (text: string) => ts.createSourceFile(options.fileName + '.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const original = parse(typed);
+  const declarations = declarationsOf(original);
+  const source = importsAsRequires(original);
+  const analysisFile = source === typed ? original : parse(source);
   const scopes = analyzeScopes(analysisFile);
-  const declarations = declarationsOf(analysisFile);
   const exported = declarations.map((d) => d.name);
   const rewrite = new Set<number>();
   const free: string[] = [];
@@ -106,6 +109,48 @@ function transpile(fileName: string, text: string, before: ts.TransformerFactory
   const program = ts.createProgram([inputName], kCompilerOptions, host);
   program.emit(sourceFile, undefined, undefined, false, { before, after: [tidyCommonJs] });
   return { js: js.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), mapText };
+}
+
+/**
+ * Imports become plain bindings of the cell: `import { f } from 'm'` → `const { f } = require('m')`.
+ * TypeScript's own CommonJS output would call `m_1.f`, an alias that functions then capture and
+ * that neither later cells nor shipping to workers know. Done on the text, before parsing, so
+ * TypeScript's module transform sees ordinary constants; each statement keeps its line count.
+ * Default imports keep esModuleInterop's meaning (`.default` of an ES module, else the module).
+ */
+export function importsAsRequires(file: ts.SourceFile): string {
+  const text = file.text;
+  let out = '';
+  let at = 0;
+  for (const s of file.statements) {
+    const replacement = importReplacement(s);
+    if (replacement === undefined) continue;
+    const start = s.getStart(file);
+    const lines = text.slice(start, s.end).split('\n').length - 1;
+    out += text.slice(at, start) + replacement + '\n'.repeat(lines);
+    at = s.end;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
+function importReplacement(s: ts.Statement): string | undefined {
+  const req = (spec: ts.StringLiteral) => `require(${JSON.stringify(spec.text)})`;
+  if (ts.isImportEqualsDeclaration(s) && ts.isExternalModuleReference(s.moduleReference) && ts.isStringLiteral(s.moduleReference.expression)) {
+    return s.isTypeOnly ? '' : `const ${s.name.text} = ${req(s.moduleReference.expression)};`;
+  }
+  if (!ts.isImportDeclaration(s) || !ts.isStringLiteral(s.moduleSpecifier)) return undefined;
+  const clause = s.importClause;
+  if (!clause) return `${req(s.moduleSpecifier)};`;
+  if (clause.isTypeOnly) return '';
+  const parts: string[] = [];
+  if (clause.name) parts.push(`const ${clause.name.text} = ((m) => (m && m.__esModule ? m.default : m))(${req(s.moduleSpecifier)});`);
+  const nb = clause.namedBindings;
+  if (nb && ts.isNamespaceImport(nb)) parts.push(`const ${nb.name.text} = ${req(s.moduleSpecifier)};`);
+  if (nb && ts.isNamedImports(nb)) {
+    const names = nb.elements.filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ? `${e.propertyName.text}: ${e.name.text}` : e.name.text));
+    if (names.length) parts.push(`const { ${names.join(', ')} } = ${req(s.moduleSpecifier)};`);
+  }
+  return parts.join(' ');
 }
 
 /** `a` → `exports.a` where `a` was declared by an earlier cell (identified by end offset). */
