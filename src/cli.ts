@@ -6,9 +6,11 @@
  *   tslab-parallel uninstall [--user | --sys-prefix | --prefix DIR]
  *   tslab-parallel kernel -f CONNECTION_FILE                       run the kernel (Jupyter does this)
  *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
+ *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
  */
 import { install, kernelsDir, uninstall, type InstallTarget } from './cli/install.js';
 import { runCommand } from './cli/run.js';
+import { slidesCommand } from './cli/slides.js';
 
 const kUsage = `Usage: tslab-parallel <command> [options]
 
@@ -18,6 +20,8 @@ Commands:
   kernel -f CONNECTION_FILE                       run the kernel (Jupyter starts this from the kernelspec)
   run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
                                                   execute notebooks top to bottom and write the results
+  slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
+                                                  reveal.js slides with nbconvert, working offline
   help                                            this text`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -43,6 +47,7 @@ const commands: Record<string, Command> = {
     return -1; // keeps running; the kernel exits the process itself
   },
   run: runCommand,
+  slides: slidesCommand,
   async help() {
     console.log(kUsage);
     return 0;
