@@ -4,4 +4,5 @@
 export { display, plotly, table, rich, setPlotlyEmbedding, kToMimeBundle } from './display/index.js';
 export type { PlotlyFigure, MimeBundle, DisplayHandle, Displayable } from './display/index.js';
 export { sleep } from './util/sleep.js';
+export * from './pool/index.js';
 export { onKernelInterrupt } from './util/interrupt.js';

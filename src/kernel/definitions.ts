@@ -12,6 +12,8 @@ export class DefinitionRegistry implements DefinitionLookup {
   readonly #namespace: Record<string, unknown>;
   readonly #scripts: (file: string) => string | undefined;
   readonly #aliases: ReadonlyMap<string, string>;
+  /** Every compiled file, oldest first (cells and code magics compiled). */
+  readonly #files: string[] = [];
   readonly cwd: string;
 
   constructor(options: {
@@ -32,8 +34,17 @@ export class DefinitionRegistry implements DefinitionLookup {
     return name in this.#namespace ? this.#entries.get(name) : undefined;
   }
 
+  locate(code: string): SourceOrigin | undefined {
+    for (let i = this.#files.length - 1; i >= 0; i--) {
+      const origin = originIn(this.#files[i], this.#scripts(this.#files[i]), code);
+      if (origin) return origin;
+    }
+    return undefined;
+  }
+
   /** Records the declarations of a compiled cell. */
   register(cell: CompiledCell): void {
+    this.#files.push(cell.file);
     for (const d of cell.declarations) {
       this.#add(d.name, d.kind, `cell ${cell.label}`, cell.file, d.importSpec && this.#resolveImport(d.importSpec));
     }
@@ -53,13 +64,7 @@ export class DefinitionRegistry implements DefinitionLookup {
       cell,
       importSpec,
       value: () => namespace[name],
-      locate(code: string): SourceOrigin | undefined {
-        const script = file ? scripts(file) : undefined;
-        const at = script?.indexOf(code) ?? -1;
-        if (!script || !file || at < 0) return undefined;
-        const before = script.slice(0, at);
-        return { file, line: before.split('\n').length, column: at - (before.lastIndexOf('\n') + 1) };
-      },
+      locate: (code: string) => (file ? originIn(file, scripts(file), code) : undefined),
     });
   }
 
@@ -70,4 +75,12 @@ export class DefinitionRegistry implements DefinitionLookup {
     if (spec.module.startsWith('.') && !isAbsolute(spec.module)) return { ...spec, module: resolve(this.cwd, spec.module) };
     return spec;
   }
+}
+
+/** The position of `code` in a compiled script: 1-based line, 0-based column. */
+function originIn(file: string, script: string | undefined, code: string): SourceOrigin | undefined {
+  const at = script?.indexOf(code) ?? -1;
+  if (!script || at < 0) return undefined;
+  const before = script.slice(0, at);
+  return { file, line: before.split('\n').length, column: at - (before.lastIndexOf('\n') + 1) };
 }

@@ -15,7 +15,11 @@ const kBold = '\x1b[1m';
 const kReset = '\x1b[0m';
 
 /** Errors shown as one line: the message says everything, a stack would only add noise. */
-const kMessageOnly = new Set(['UsageError', 'KeyboardInterrupt', 'ShellCommandError']);
+const kMessageOnly = new Set([
+  'UsageError', 'KeyboardInterrupt', 'ShellCommandError',
+  // the pool's and shipping's messages name the variable, the worker and the fix
+  'UnshippableError', 'PoolInterruptedError', 'PoolAbortError', 'WorkerDiedError', 'CancelledError',
+]);
 
 /** This package's own code: frames from there are the kernel's, not the user's. */
 const kOwnCode = `${sep}dist${sep}src${sep}`;

@@ -47,6 +47,11 @@ export interface Definition {
 /** The notebook's definitions, as the kernel exposes them to magics and to shipping. */
 export interface DefinitionLookup {
   lookup(name: string): Definition | undefined;
+  /**
+   * Where `code` sits in any code the notebook compiled (the newest match), for functions that
+   * are not definitions — an arrow written inline in `pool.map((x) => …, xs)`.
+   */
+  locate?(code: string): SourceOrigin | undefined;
   /** Directory that relative imports of the notebook are resolved against. */
   readonly cwd: string;
 }

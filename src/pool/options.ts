@@ -1,0 +1,163 @@
+/**
+ * Pool and call options: what callers may pass, the defaults (one kDefault… object), and the
+ * checks, one message per field, done once in the public constructor / method.
+ */
+import * as os from 'node:os';
+import type { DefinitionLookup } from '../ship/types.js';
+import type { OutputCallback } from './output.js';
+import type { ProgressCallback } from './progress.js';
+
+export type Backend = 'threads' | 'processes';
+
+/** As worker_threads' ResourceLimits. The processes backend supports maxOldGenerationSizeMb only. */
+export interface ResourceLimits {
+  readonly maxOldGenerationSizeMb?: number;
+  readonly maxYoungGenerationSizeMb?: number;
+  readonly codeRangeSizeMb?: number;
+  readonly stackSizeMb?: number;
+}
+
+export interface PoolOptions {
+  /** How the pool is called in status lines (the notebook variable); default 'pool'. */
+  readonly name?: string;
+  /** Number of workers; default: the number of CPU cores (os.availableParallelism()). */
+  readonly workers?: number;
+  /** 'threads' (worker threads, via piscina) or 'processes' (child processes, one pid each). */
+  readonly backend?: Backend;
+  /** The notebook's definitions, so that functions of earlier cells ship with what they use. */
+  readonly definitions?: DefinitionLookup;
+  /** Directory that workers resolve require() against; default definitions.cwd or process.cwd(). */
+  readonly cwd?: string;
+  /** Receives task output, whole lines prefixed `[worker N] `; default: process.stdout/stderr. */
+  readonly onOutput?: OutputCallback;
+  /** Receives progress of calls running longer than progressAfter; default: nothing. */
+  readonly onProgress?: ProgressCallback;
+  /** Seconds before a call starts reporting progress; -1: never. Default 2. */
+  readonly progressAfter?: number;
+  /** Memory limits per worker (out of memory then kills only that worker). */
+  readonly resourceLimits?: ResourceLimits;
+  /** Node options for the workers (e.g. ['--expose-gc']). */
+  readonly execArgv?: readonly string[];
+  /** Extra environment variables for process workers. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Cancel running calls on a kernel interrupt (src/util/interrupt.ts). Default true. */
+  readonly interruptible?: boolean;
+}
+
+export interface FilledPoolOptions {
+  readonly name: string;
+  readonly workers: number;
+  readonly backend: Backend;
+  readonly definitions: DefinitionLookup | undefined;
+  readonly cwd: string;
+  readonly onOutput: OutputCallback | undefined;
+  readonly onProgress: ProgressCallback | undefined;
+  readonly progressAfter: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly execArgv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly interruptible: boolean;
+}
+
+export const kDefaultPoolOptions = {
+  name: 'pool',
+  workers: os.availableParallelism(),
+  backend: 'threads' as Backend,
+  progressAfter: 2,
+  execArgv: [] as readonly string[],
+  env: {} as Readonly<Record<string, string>>,
+  interruptible: true,
+} as const;
+
+/** Options of one call (map, imap, …; apply and submit through pool.with(options)). */
+export interface CallOptions {
+  /** Items per chunk: the unit a worker takes at a time. Default: Python's choice (map) or 1 (imap). */
+  readonly chunksize?: number;
+  /** Aborting cancels the call: queued items are dropped, workers running its items are restarted. */
+  readonly signal?: AbortSignal;
+  /** Transfer (not copy) ArrayBuffers of typed-array arguments and results; the sender loses them. */
+  readonly transfer?: boolean;
+  /** Overrides the pool's progressAfter for this call. */
+  readonly progressAfter?: number;
+}
+
+const kResourceLimitKeys = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function isPositiveInteger(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function isProgressAfter(v: unknown): v is number {
+  return typeof v === 'number' && (v === -1 || (Number.isFinite(v) && v >= 0));
+}
+
+/** Checks every field; throws TypeError (wrong type) or RangeError (conflicting options). */
+export function checkPoolOptions(options: unknown): FilledPoolOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const o = options as Record<string, unknown>;
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new TypeError('options.name must be a non-empty string');
+  if (o.workers !== undefined && !isPositiveInteger(o.workers)) throw new TypeError('options.workers must be a positive integer');
+  if (o.backend !== undefined && o.backend !== 'threads' && o.backend !== 'processes') {
+    throw new TypeError("options.backend must be 'threads' or 'processes'");
+  }
+  const defs = o.definitions as { lookup?: unknown; cwd?: unknown } | undefined;
+  if (defs !== undefined && (defs === null || typeof defs.lookup !== 'function' || typeof defs.cwd !== 'string')) {
+    throw new TypeError('options.definitions must be a DefinitionLookup (lookup(name) and cwd)');
+  }
+  if (o.cwd !== undefined && typeof o.cwd !== 'string') throw new TypeError('options.cwd must be a string');
+  if (o.onOutput !== undefined && typeof o.onOutput !== 'function') throw new TypeError('options.onOutput must be a function');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
+  if (o.progressAfter !== undefined && !isProgressAfter(o.progressAfter)) {
+    throw new TypeError('options.progressAfter must be a number of seconds >= 0, or -1 for never');
+  }
+  if (o.resourceLimits !== undefined) checkResourceLimits(o.resourceLimits, o.backend);
+  if (o.execArgv !== undefined && !(Array.isArray(o.execArgv) && o.execArgv.every((a) => typeof a === 'string'))) {
+    throw new TypeError('options.execArgv must be an array of strings');
+  }
+  if (o.env !== undefined && (o.env === null || typeof o.env !== 'object' || Object.values(o.env).some((v) => typeof v !== 'string'))) {
+    throw new TypeError('options.env must be an object of strings');
+  }
+  if (o.interruptible !== undefined && typeof o.interruptible !== 'boolean') throw new TypeError('options.interruptible must be a boolean');
+  const definitions = o.definitions as DefinitionLookup | undefined;
+  return {
+    name: (o.name as string | undefined) ?? kDefaultPoolOptions.name,
+    workers: (o.workers as number | undefined) ?? kDefaultPoolOptions.workers,
+    backend: (o.backend as Backend | undefined) ?? kDefaultPoolOptions.backend,
+    definitions,
+    cwd: (o.cwd as string | undefined) ?? definitions?.cwd ?? process.cwd(),
+    onOutput: o.onOutput as OutputCallback | undefined,
+    onProgress: o.onProgress as ProgressCallback | undefined,
+    progressAfter: (o.progressAfter as number | undefined) ?? kDefaultPoolOptions.progressAfter,
+    resourceLimits: o.resourceLimits as ResourceLimits | undefined,
+    execArgv: (o.execArgv as readonly string[] | undefined) ?? kDefaultPoolOptions.execArgv,
+    env: (o.env as Readonly<Record<string, string>> | undefined) ?? kDefaultPoolOptions.env,
+    interruptible: (o.interruptible as boolean | undefined) ?? kDefaultPoolOptions.interruptible,
+  };
+}
+
+function checkResourceLimits(limits: unknown, backend: unknown): void {
+  if (limits === null || typeof limits !== 'object') throw new TypeError('options.resourceLimits must be an object');
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(kResourceLimitKeys as readonly string[]).includes(key)) {
+      throw new TypeError(`options.resourceLimits.${key} is not a resource limit (use ${kResourceLimitKeys.join(', ')})`);
+    }
+    if (!isPositiveInteger(value)) throw new TypeError(`options.resourceLimits.${key} must be a positive integer`);
+    if (backend === 'processes' && key !== 'maxOldGenerationSizeMb') {
+      throw new RangeError(`{ backend: 'processes' } does not support resourceLimits.${key}; use maxOldGenerationSizeMb`);
+    }
+  }
+}
+
+export function checkCallOptions(options: unknown): CallOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const o = options as Record<string, unknown>;
+  if (o.chunksize !== undefined && !isPositiveInteger(o.chunksize)) throw new TypeError('options.chunksize must be a positive integer');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  if (o.transfer !== undefined && typeof o.transfer !== 'boolean') throw new TypeError('options.transfer must be a boolean');
+  if (o.progressAfter !== undefined && !isProgressAfter(o.progressAfter)) {
+    throw new TypeError('options.progressAfter must be a number of seconds >= 0, or -1 for never');
+  }
+  return o as CallOptions;
+}
