@@ -5,4 +5,9 @@ export { display, plotly, table, rich, setPlotlyEmbedding, kToMimeBundle } from 
 export type { PlotlyFigure, MimeBundle, DisplayHandle, Displayable } from './display/index.js';
 export { sleep } from './util/sleep.js';
 export * from './pool/index.js';
+export {
+  prange, shared, numThreads, threadId, setNumThreads, parallelFor, parallelReduce, shutdownParallel,
+  __parallelRuntime, installSerialRuntime, ParallelCompileError, compileParallelCell,
+} from './parallel/index.js';
+export type { TypedArray, LoopSpec, CompileMessage } from './parallel/index.js';
 export { onKernelInterrupt } from './util/interrupt.js';

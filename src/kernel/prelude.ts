@@ -10,7 +10,7 @@ const kPreludeNames = [
   // %pool and partial (src/pool)
   'partial', 'workerId',
   // %%parallel (src/parallel)
-  'prange', 'shared', 'numThreads', 'threadId',
+  'prange', 'shared', 'numThreads', 'threadId', 'setNumThreads',
   // message passing (src/comm)
   'wtime',
 ] as const;

@@ -1,6 +1,7 @@
 /** Every magic the kernel knows, in one registry. */
 import { envLine } from './env.js';
 import { lsmagic } from './lsmagic.js';
+import { parallelCell } from './parallel.js';
 import { poolLine } from './pool.js';
 import { MagicRegistry } from './registry.js';
 import { shCell } from './sh.js';
@@ -10,7 +11,7 @@ import { timeitCell, timeitLine } from './timeit.js';
 export function createMagicRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
   registry.add(timeLine, timeCell, timeitLine, timeitCell, shCell, envLine);
-  registry.add(poolLine);
+  registry.add(poolLine, parallelCell);
   registry.add(lsmagic(registry));
   return registry;
 }

@@ -3,6 +3,7 @@
  * items through them, one item after the other (a worker runs one task at a time, like a
  * Python pool process), stopping early when the call is cancelled or an item throws.
  */
+import { ensureSerialRuntime } from '../../parallel/runtime/serial-runtime.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
 import { serializeError, type SerializedError } from '../../util/remote-error.js';
 import type { BatchReply, BatchRequest, PingReply, WorkerRequest } from '../protocol.js';
@@ -22,6 +23,9 @@ export interface RunResult {
   /** ArrayBuffers to transfer with the reply. */
   readonly transfer: ArrayBuffer[];
 }
+
+// A %%parallel function sent to the pool runs its loops serially in the worker.
+ensureSerialRuntime();
 
 /** A worker keeps this many shipments; the pool mirrors the count and resends on a miss. */
 const kShipmentLimit = 64;

@@ -1,0 +1,112 @@
+/**
+ * %%parallel: Numba's parallel=True for a notebook cell. The cell is compiled (src/parallel)
+ * so that every `for (const i of prange(…))` loop — at the top level or in functions the cell
+ * defines — runs across a team of threads sharing memory; everything else runs as usual, and
+ * the cell's functions stay parallel when later cells call them.
+ */
+import {
+  compileParallelCell,
+  formatMessage,
+  numThreads,
+  ParallelCompileError,
+  parallelRuntime,
+  prange,
+  shared,
+  shutdownParallel,
+  threadId,
+  type Schedule,
+} from '../parallel/index.js';
+import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
+
+const kMaxThreads = 256;
+
+const parallelArgs: readonly ArgumentSpec[] = [
+  {
+    kind: 'option',
+    name: 'threads',
+    aliases: ['n'],
+    type: 'integer',
+    min: 1,
+    metavar: 'N',
+    help: 'threads per loop, the kernel thread included (default: numThreads(), the number of CPU cores).',
+  },
+  {
+    kind: 'option',
+    name: 'schedule',
+    type: 'string',
+    default: 'static',
+    metavar: 'KIND[,CHUNK]',
+    help:
+      'static: one block of iterations per thread (default; static,CHUNK deals chunks round robin); ' +
+      'dynamic: threads take chunks of CHUNK iterations from a shared counter (for uneven iterations).',
+  },
+];
+
+/** Names cells use with %%parallel, bound in the notebook unless a cell defined its own. */
+const kBindings: readonly { name: string; value: unknown; type: string }[] = [
+  { name: 'prange', value: prange, type: 'typeof import("tslab-parallel").prange' },
+  { name: 'shared', value: shared, type: 'typeof import("tslab-parallel").shared' },
+  { name: 'numThreads', value: numThreads, type: '() => number' },
+  { name: 'threadId', value: threadId, type: '() => number' },
+];
+
+export const parallelCell: MagicSpec = {
+  name: 'parallel',
+  kind: 'cell',
+  description:
+    'Run the prange loops of the cell on a team of threads sharing memory (Numba parallel=True). ' +
+    'Each `for (const i of prange(a, b))` loop, in the cell or in functions it defines, is split across the threads; ' +
+    'the rest of the cell runs as usual. Variables declared in the body are private; outer numbers that are only read ' +
+    'are copied; `x += e`, `x -= e`, `x *= e`, `x /= e`, `x = Math.max(x, e)`, `x = Math.min(x, e)` are reductions ' +
+    '(each thread starts from 0, 1 or ±Infinity; the starting value is combined once); any other write to an outer ' +
+    'number is shared and races, with a warning. Typed arrays are shared memory (allocate them with shared(Float64Array, n)). ' +
+    'Functions the body calls are sent to the threads. numThreads() and threadId() tell a body where it runs.',
+  examples: [
+    '%%parallel -n 2',
+    'function integrateExp(x0: number, x1: number, dx: number): number { … for (const i of prange(1, n - 1)) tot += … }',
+    '%timeit integrateExp(0, 1, 1e-8)',
+    '%%parallel --schedule dynamic,64',
+  ],
+  args: parallelArgs,
+  handler: runParallelCell,
+};
+
+async function runParallelCell(ctx: MagicContext): Promise<unknown> {
+  if (ctx.body.trim() === '') {
+    throw new UsageError('%%parallel is a cell magic, but the cell body is empty; write the code with its prange loops below the %%parallel line');
+  }
+  const threads = ctx.args.threads as number | undefined;
+  if (threads !== undefined && threads > kMaxThreads) throw new UsageError(`%%parallel: -n ${threads} is too many; at most ${kMaxThreads} threads`);
+  const schedule = parseSchedule(String(ctx.args.schedule ?? 'static'));
+
+  const runtime = parallelRuntime();
+  runtime.configure({ definitions: ctx.definitions });
+  ctx.state('parallel', () => {
+    ctx.onShutdown(() => shutdownParallel());
+    return true;
+  });
+  for (const b of kBindings) {
+    if (!ctx.definitions.lookup(b.name)) ctx.setVariable(b.name, b.value, b.type);
+  }
+
+  const lineOffset = ctx.bodyLine - 1;
+  const compiled = compileParallelCell(ctx.body, {
+    ...(threads === undefined ? {} : { threads }),
+    schedule,
+    lineOffset,
+    isNotebookName: (name) => ctx.definitions.lookup(name) !== undefined,
+  });
+  for (const m of compiled.messages) if (m.severity !== 'error') ctx.stderr(`${formatMessage(m)}\n`);
+  if (compiled.hasErrors) throw new ParallelCompileError(compiled.messages);
+  return ctx.execute(compiled.code, { lineOffset });
+}
+
+/** `static`, `dynamic`, `static,64`, `dynamic,8`. */
+export function parseSchedule(text: string): Schedule {
+  const m = /^(static|dynamic)(?:,(\d+))?$/.exec(text.trim());
+  const chunk = m?.[2] === undefined ? 0 : Number(m[2]);
+  if (!m || (m[2] !== undefined && chunk < 1)) {
+    throw new UsageError(`%%parallel: --schedule ${text} is not a schedule; use static, dynamic, static,CHUNK or dynamic,CHUNK (e.g. --schedule dynamic,64)`);
+  }
+  return { kind: m[1] as Schedule['kind'], chunk };
+}

@@ -1,0 +1,100 @@
+/**
+ * Errors of the parallel layer, each from a named factory; each message ends with the fix.
+ */
+import type { CompileMessage } from './compiler/messages.js';
+
+/** A %%parallel cell that cannot run as written; the message lists every problem with its line. */
+export class ParallelCompileError extends Error {
+  override readonly name = 'ParallelCompileError';
+  readonly messages: readonly CompileMessage[];
+
+  constructor(messages: readonly CompileMessage[]) {
+    const errors = messages.filter((m) => m.severity === 'error');
+    // The error's name already says what it is: each line is `line N: what and the fix`.
+    super(errors.map((m) => `line ${m.line}: ${m.text}`).join('\n'));
+    this.messages = messages;
+    // Our stack is of no use to the user: the message already points at their lines.
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+function withCode<E extends Error>(error: E, code: string): E {
+  return Object.assign(error, { code });
+}
+
+export const Errors = {
+  ZeroStep: () => withCode(new RangeError('prange() step must not be zero; use a positive step to count up, a negative one to count down.'), 'ERR_PRANGE_STEP'),
+  RangeNotFinite: (start: number, stop: number, step: number) =>
+    withCode(
+      new RangeError(`prange(${start}, ${stop}, ${step}) needs finite numbers; check the loop bounds.`),
+      'ERR_PRANGE_RANGE',
+    ),
+  PlainArrayWrite: (name: string, line: number) =>
+    withCode(
+      new TypeError(
+        `'${name}' is a plain JS array, which ${describeLoop(line)} writes: every thread would write ` +
+          `its own copy and the results would be lost. Allocate it in shared memory instead: ` +
+          `shared(Float64Array, n), or shared.from(Float64Array.from(${name})).`,
+      ),
+      'ERR_PRANGE_PLAIN_ARRAY',
+    ),
+  UnshareableScalar: (name: string, what: string, line: number) =>
+    withCode(
+      new TypeError(
+        `'${name}' is written by several threads in ${describeLoop(line)}, so it lives in a shared ` +
+          `slot, but it holds ${what}: only numbers, booleans, undefined and null can be shared. Declare it ` +
+          `inside the loop, or accumulate a number with +=.`,
+      ),
+      'ERR_PRANGE_SHARED_SCALAR',
+    ),
+  BadReduction: (name: string, op: string, what: string, line: number) =>
+    withCode(
+      new TypeError(
+        `'${name}' is a ${op === '+' ? 'sum' : op === '*' ? 'product' : op} reduction in ${describeLoop(line)}, but it holds ${what}: reductions need a number${op === '+' || op === '*' ? ' or a bigint' : ''}` +
+          `${op === '+' ? ' (or a string, concatenated in iteration order under the static schedule)' : ''}. ` +
+          `Initialise it before the loop, e.g. let ${name} = 0.`,
+      ),
+      'ERR_PRANGE_REDUCTION',
+    ),
+  Unsendable: (name: string, line: number, why: string) =>
+    withCode(
+      new TypeError(
+        `'${name}', which ${describeLoop(line)} uses, cannot be sent to the worker threads: ${why}. ` +
+          `Create it inside the loop body, or pass the plain numbers and typed arrays it holds.`,
+      ),
+      'ERR_PRANGE_UNSENDABLE',
+    ),
+  TeamStartFailed: (why: string) =>
+    withCode(
+      new Error(`the parallel thread team could not start: ${why}. Run the cell again; if it persists, restart the kernel.`),
+      'ERR_PRANGE_TEAM',
+    ),
+  BadThreads: (value: unknown) =>
+    withCode(new TypeError(`threads must be a positive integer (at most 256), got ${String(value)}`), 'ERR_PRANGE_OPTION'),
+  BadSchedule: (value: unknown) =>
+    withCode(
+      new TypeError(`schedule must be 'static' or 'dynamic', optionally with a chunk size ('dynamic,64'), got ${String(value)}`),
+      'ERR_PRANGE_OPTION',
+    ),
+};
+
+/** "the prange loop on line 7", or for loops from parallelFor (line 0) "the parallel loop". */
+export function describeLoop(line: number): string {
+  return line > 0 ? `the prange loop on line ${line}` : 'the parallel loop';
+}
+
+/** How a value reads in a message: "a string", "an object (Map)". */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'object': {
+      const ctor = (value as object).constructor?.name;
+      return ctor && ctor !== 'Object' ? `an object (${ctor})` : 'an object';
+    }
+    case 'undefined':
+      return 'undefined';
+    default:
+      return `a ${typeof value}`;
+  }
+}

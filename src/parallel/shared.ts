@@ -1,0 +1,70 @@
+/**
+ * Typed arrays in shared memory. A prange body writes into arrays that every thread sees; an
+ * array allocated here is shared from the start, so no loop ever has to copy it.
+ */
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** A typed array constructor: Float64Array, Int32Array, … */
+export interface TypedArrayConstructor<T extends TypedArray> {
+  new (length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+interface SharedHelper {
+  /** `shared(Float64Array, n)`: a zero-filled typed array of length n in shared memory. */
+  <T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T;
+  /** `shared.from(xs)`: a copy of a typed array in shared memory (the array itself if it already is). */
+  from<T extends TypedArray>(array: T): T;
+  /** Whether the array lives in shared memory (threads see each other's writes). */
+  isShared(array: ArrayBufferView): boolean;
+}
+
+type ViewConstructor<T> = new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => T;
+
+function allocate<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T {
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`shared(): length must be a non-negative integer, got ${length}`);
+  const buffer = new SharedArrayBuffer(length * type.BYTES_PER_ELEMENT);
+  return new (type as unknown as ViewConstructor<T>)(buffer, 0, length);
+}
+
+export const shared: SharedHelper = Object.assign(allocate, {
+  from<T extends TypedArray>(array: T): T {
+    if (isSharedView(array)) return array;
+    const copy = allocate(array.constructor as TypedArrayConstructor<T>, array.length);
+    (copy as unknown as { set(a: ArrayLike<unknown>): void }).set(array as unknown as ArrayLike<unknown>);
+    return copy;
+  },
+  isShared: isSharedView,
+});
+
+export function isSharedView(view: ArrayBufferView): boolean {
+  return view.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * A copy of any array view (typed array or DataView) in shared memory, same type and length.
+ * The runtime uses it to move arrays that a loop body uses into shared memory.
+ */
+export function sharedCopyOf<V extends ArrayBufferView>(view: V): V {
+  const buffer = new SharedArrayBuffer(view.byteLength);
+  new Uint8Array(buffer).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  if (view instanceof DataView) return new DataView(buffer) as unknown as V;
+  const ctor = view.constructor as new (b: SharedArrayBuffer) => V;
+  return new ctor(buffer);
+}
+
+/** Copies the bytes of `from` into `to` (same byte length). */
+export function copyViewInto(from: ArrayBufferView, to: ArrayBufferView): void {
+  new Uint8Array(to.buffer, to.byteOffset, to.byteLength).set(new Uint8Array(from.buffer, from.byteOffset, from.byteLength));
+}
