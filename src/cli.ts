@@ -7,8 +7,10 @@
  *   tslab-parallel kernel -f CONNECTION_FILE                       run the kernel (Jupyter does this)
  *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
  *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
+ *   tslab-parallel mpirun -np N FILE.ts [ARGS...]
  */
 import { install, kernelsDir, uninstall, type InstallTarget } from './cli/install.js';
+import { mpirunCommand } from './cli/mpirun.js';
 import { runCommand } from './cli/run.js';
 import { slidesCommand } from './cli/slides.js';
 
@@ -22,6 +24,8 @@ Commands:
                                                   execute notebooks top to bottom and write the results
   slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
                                                   reveal.js slides with nbconvert, working offline
+  mpirun -np N [--backend threads|processes|mpi] [--timeout S] FILE.ts [ARGS...]
+                                                  run a script as N ranks (comm, rank, size in scope)
   help                                            this text`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -47,6 +51,7 @@ const commands: Record<string, Command> = {
     return -1; // keeps running; the kernel exits the process itself
   },
   run: runCommand,
+  mpirun: mpirunCommand,
   slides: slidesCommand,
   async help() {
     console.log(kUsage);

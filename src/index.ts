@@ -10,4 +10,5 @@ export {
   __parallelRuntime, installSerialRuntime, ParallelCompileError, compileParallelCell,
 } from './parallel/index.js';
 export type { TypedArray, LoopSpec, CompileMessage } from './parallel/index.js';
+export * from './comm/index.js';
 export { onKernelInterrupt } from './util/interrupt.js';

@@ -71,7 +71,8 @@ export class Engine {
   readonly #prelude: string;
   readonly #onCompile?: (cell: CompiledCell) => void;
   #declarations = '';
-  #preluded = false;
+  /** The prelude's run: every compilation waits for it (the first cell may come during warm-up). */
+  #preluding: Promise<void> | null = null;
 
   constructor(options: EngineOptions) {
     this.cwd = options.cwd;
@@ -89,6 +90,10 @@ export class Engine {
   /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
   async compile(source: string, options: CompileOptions): Promise<CompiledCell> {
     await this.#ensurePrelude();
+    return this.#compile(source, options);
+  }
+
+  #compile(source: string, options: CompileOptions): CompiledCell {
     const lineOffset = options.lineOffset ?? 0;
     const checked = this.#check(source, options, lineOffset, 0);
     const emitted = emitCell(source, { fileName: options.file, previous: this.#names(), captureLastExpression: true });
@@ -144,12 +149,14 @@ export class Engine {
     const emitted = emitCell(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false });
     const script = wrapCell(emitted.js, false);
     this.#register(options, emitted.map, script, options.lineOffset ?? 0);
-    const at = script.indexOf(head.trimEnd());
-    const end = script.lastIndexOf('})') + 2;
+    // The emitted code is the function expression as a statement (`(async function … });`),
+    // possibly after helpers; the function is that statement without its semicolon.
+    const code = emitted.js.slice(emitted.js.indexOf(head.trimEnd())).trimEnd().replace(/;$/, '');
+    const at = script.indexOf(code);
     const before = script.slice(0, at);
     const line = before.split('\n').length;
     const column = at - (before.lastIndexOf('\n') + 1);
-    return { code: script.slice(at, end), file: options.file, line, column, isAsync: true };
+    return { code, file: options.file, line, column, isAsync: true };
   }
 
   /** Binds a name in the namespace and declares its type to the checker. */
@@ -173,7 +180,7 @@ export class Engine {
     return this.#checker.inspect(this.#declarations, source, position);
   }
 
-  isComplete(source: string): { complete: boolean; indent: string } {
+  isComplete(source: string): { complete: boolean; indent: string; invalid: boolean } {
     return this.#checker.isComplete(source);
   }
 
@@ -225,10 +232,17 @@ export class Engine {
     return runInOwnTask(() => fn(this.namespace, this.#require.require, this.#module, file, this.cwd));
   }
 
-  async #ensurePrelude(): Promise<void> {
-    if (this.#preluded) return;
-    this.#preluded = true;
-    const cell = await this.compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
+  #ensurePrelude(): Promise<void> {
+    this.#preluding ??= this.#runPrelude().catch((err: unknown) => {
+      // Those waiting now see why; later cells run without the prelude's names.
+      this.#preluding = Promise.resolve();
+      throw err;
+    });
+    return this.#preluding;
+  }
+
+  async #runPrelude(): Promise<void> {
+    const cell = this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
     await cell.run();
   }
 }

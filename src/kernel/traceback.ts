@@ -19,7 +19,7 @@ const kMessageOnly = new Set([
   'UsageError', 'KeyboardInterrupt', 'ShellCommandError',
   // the pool's and shipping's messages name the variable, the worker and the fix
   'UnshippableError', 'PoolInterruptedError', 'PoolAbortError', 'WorkerDiedError', 'CancelledError',
-  'ParallelCompileError',
+  'ParallelCompileError', 'DeadlockError', 'RankFailures',
 ]);
 
 /** This package's own code: frames from there are the kernel's, not the user's. */

@@ -1,6 +1,7 @@
 /** Every magic the kernel knows, in one registry. */
 import { envLine } from './env.js';
 import { lsmagic } from './lsmagic.js';
+import { mpirunCell, mpirunLine } from './mpirun.js';
 import { parallelCell } from './parallel.js';
 import { poolLine } from './pool.js';
 import { MagicRegistry } from './registry.js';
@@ -11,7 +12,7 @@ import { timeitCell, timeitLine } from './timeit.js';
 export function createMagicRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
   registry.add(timeLine, timeCell, timeitLine, timeitCell, shCell, envLine);
-  registry.add(poolLine, parallelCell);
+  registry.add(poolLine, parallelCell, mpirunCell, mpirunLine);
   registry.add(lsmagic(registry));
   return registry;
 }

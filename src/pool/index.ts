@@ -9,7 +9,7 @@ export { workerId } from './worker-id.js';
 export { defaultChunksize } from './batching.js';
 export { kDefaultPoolOptions, type Backend, type CallOptions, type PoolOptions, type ResourceLimits } from './options.js';
 export { formatProgress, type ProgressCallback, type ProgressReport } from './progress.js';
-export type { OutputCallback } from './output.js';
+export type { OutputCallback as PoolOutputCallback } from './output.js';
 export { formatStatus, type PoolStatus } from './status.js';
 export { CancelledError, PoolAbortError, PoolInterruptedError, WorkerDiedError, Errors as PoolErrors } from './errors.js';
 export { RemoteError } from '../util/remote-error.js';

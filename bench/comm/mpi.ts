@@ -1,0 +1,196 @@
+/**
+ * The Open MPI backend's benchmark (not a test): the same figures as bench/comm/index.ts for the
+ * other transports — ping-pong round trips at 8 B, 1 KiB, 1 MiB and 16 MiB, allreduce of one
+ * double, the lecture's 2D diffusion (1024×512, 500 steps) at np 1 and 2 — plus, in the same
+ * run, a C ping-pong compiled with mpicc as the physical reference (bench/comm/c/pingpong.c).
+ * C and JS runs alternate, so both see the same machine. Also measured: the cost of the
+ * progress thread (waits that park at once instead of spinning) and the allreduce algorithms.
+ * Prints figures with their ratios to C and to mpi4py, and writes build/bench/comm-mpi.json.
+ *
+ *   npm run build && npm run build:mpi && node dist/bench/comm/mpi.js [--quick]
+ *   (as root: OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runRanks, type RankFunction } from '../../src/comm/index.js';
+import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type PingPongData } from './ranks.js';
+
+const quick = process.argv.includes('--quick');
+const kRounds = quick ? 1 : 3;
+const kBatches = quick ? 5 : 9;
+
+/** mpi4py over Open MPI on this kind of machine (the issue's figures). */
+const mpi4py = { roundTrip8: 1.09e-6, bandwidth16MiB: 11e9, allreduce: 0.75e-6 };
+const targets = { roundTripFactor: 1.3, allreduceFactor: 1.3, bandwidth16MiB: 9e9 };
+
+const kSizes = [8, 1024, 1 << 20, 16 << 20] as const;
+const kIters: Record<number, number> = { 8: 20000, 1024: 20000, [1 << 20]: 200, [16 << 20]: 20 };
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const outDir = path.join(root, 'build', 'bench');
+
+interface Figure {
+  readonly median: number;
+  readonly best: number;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fold = (figures: readonly Figure[]): Figure => ({ median: median(figures.map((f) => f.median)), best: Math.min(...figures.map((f) => f.best)) });
+const ofTimes = (times: readonly number[]): Figure => ({ median: median(times), best: Math.min(...times) });
+const fmtTime = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(2)} µs` : `${(s * 1e3).toFixed(2)} ms`);
+const fmtSize = (b: number) => (b >= 1 << 20 ? `${b >> 20} MiB` : b >= 1024 ? `${b >> 10} KiB` : `${b} B`);
+
+// ---- the C reference -----------------------------------------------------------------------
+
+interface CFigures {
+  readonly pingPong: Record<string, Figure>;
+  readonly allreduce: Figure;
+  readonly iallreduce: Figure;
+}
+
+function compileC(): string {
+  const exe = path.join(outDir, 'mpi-pingpong');
+  fs.mkdirSync(outDir, { recursive: true });
+  execFileSync('mpicc', ['-O2', '-o', exe, path.join(root, 'bench', 'comm', 'c', 'pingpong.c')], { stdio: 'inherit' });
+  return exe;
+}
+
+function runC(exe: string): CFigures {
+  const out = execFileSync('mpirun', ['--oversubscribe', '-np', '2', exe, String(kBatches)], { encoding: 'utf8' });
+  return JSON.parse(out) as CFigures;
+}
+
+// ---- the JS side ---------------------------------------------------------------------------
+
+/** Runs with extra environment for the ranks (mpirun passes this process's environment on). */
+async function ranks<R, D>(np: number, code: unknown, data: D, env: Record<string, string> = {}): Promise<R[]> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await runRanks<R, D>({ np, backend: 'mpi', code: code as RankFunction<D>, data, timeout: 300, onOutput: () => {} });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+async function jsPingPong(bytes: number, env?: Record<string, string>): Promise<Figure> {
+  const iters = quick ? Math.ceil(kIters[bytes]! / 10) : kIters[bytes]!;
+  const [times] = await ranks<number[], PingPongData>(2, pingPong, { bytes, iters, batches: kBatches }, env);
+  return ofTimes(times!);
+}
+
+async function jsAllreduce(kind: 'buffer' | 'object', env?: Record<string, string>): Promise<Figure> {
+  const [times] = await ranks<number[], AllreduceData>(2, allreduceOne, { iters: quick ? 2000 : 20000, batches: kBatches, kind }, env);
+  return ofTimes(times!);
+}
+
+/** CPU time a rank spends while parked for one second (the progress thread's polling). */
+async function parkedCpu(): Promise<{ waitMs: number; cpuMs: number }> {
+  const [, parked] = await ranks<{ waitMs: number; cpuMs: number } | null, null>(
+    2,
+    async (comm: { send(v: unknown, d: number): Promise<void>; recv(s: number): Promise<unknown> }, rank: number) => {
+      if (rank === 0) {
+        await new Promise((r) => setTimeout(r, 1000));
+        await comm.send(1, 1);
+        return null;
+      }
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await comm.recv(0);
+      const cpu = process.cpuUsage(cpu0);
+      return { waitMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+    },
+    null,
+  );
+  return parked!;
+}
+
+async function jsDiffusion(np: number): Promise<{ seconds: number; updatesPerSecond: number }> {
+  const grid: DiffusionData = { Nx: 1024, Ny: 512, Nt: quick ? 100 : 500 };
+  const runs: number[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) runs.push((await ranks<number, DiffusionData>(np, diffusion, grid))[0]!);
+  const seconds = Math.min(...runs); // the least disturbed run
+  return { seconds, updatesPerSecond: (grid.Nx * grid.Ny * grid.Nt) / seconds };
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const load = () => os.loadavg()[0]!.toFixed(2);
+  console.log(`Open MPI backend benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${load()}, Node ${process.version}${quick ? ', quick' : ''}`);
+  console.log(execFileSync('mpirun', ['--version'], { encoding: 'utf8' }).split('\n')[0]);
+  const exe = compileC();
+
+  const c: CFigures[] = [];
+  const js = { pingPong: {} as Record<number, Figure[]>, parked: {} as Record<number, Figure[]>, allreduce: [] as Figure[], allreduceP2p: [] as Figure[], allreduceObject: [] as Figure[] };
+  for (let round = 0; round < kRounds; round++) {
+    c.push(runC(exe));
+    for (const bytes of kSizes) (js.pingPong[bytes] ??= []).push(await jsPingPong(bytes));
+    // Every wait parks at once: what a wake-up through the progress thread costs.
+    for (const bytes of [8, 1024]) (js.parked[bytes] ??= []).push(await jsPingPong(bytes, { TSLAB_PARALLEL_MPI_SPIN_US: '0' }));
+    js.allreduce.push(await jsAllreduce('buffer'));
+    js.allreduceP2p.push(await jsAllreduce('buffer', { TSLAB_PARALLEL_MPI_NATIVE_ALLREDUCE_BYTES: 'Infinity' }));
+    js.allreduceObject.push(await jsAllreduce('object'));
+    console.log(`round ${round + 1}/${kRounds} done (load ${load()})`);
+  }
+  const cPing = Object.fromEntries(kSizes.map((b) => [b, fold(c.map((r) => r.pingPong[String(b)]!))])) as Record<number, Figure>;
+  const cAllreduce = fold(c.map((r) => r.allreduce));
+  const cIallreduce = fold(c.map((r) => r.iallreduce));
+  const ping = Object.fromEntries(kSizes.map((b) => [b, fold(js.pingPong[b]!)])) as Record<number, Figure>;
+  const parked = Object.fromEntries([8, 1024].map((b) => [b, fold(js.parked[b]!)])) as Record<number, Figure>;
+  const allreduce = fold(js.allreduce);
+  const allreduceP2p = fold(js.allreduceP2p);
+  const allreduceObject = fold(js.allreduceObject);
+  const diffusions = [await jsDiffusion(1), await jsDiffusion(2)];
+  const idle = await parkedCpu();
+
+  console.log('\n== ping-pong round trip (median of batches; best batch in brackets), vs C in this run');
+  for (const b of kSizes) {
+    const bw = (f: Figure) => ((2 * b) / f.median / 1e9).toFixed(2);
+    console.log(
+      `${fmtSize(b).padStart(7)}: JS ${fmtTime(ping[b]!.median).padStart(10)} [${fmtTime(ping[b]!.best)}] ${bw(ping[b]!)} GB/s | ` +
+        `C ${fmtTime(cPing[b]!.median).padStart(10)} [${fmtTime(cPing[b]!.best)}] ${bw(cPing[b]!)} GB/s | JS/C ${(ping[b]!.median / cPing[b]!.median).toFixed(2)}× [${(ping[b]!.best / cPing[b]!.best).toFixed(2)}×]`,
+    );
+  }
+  console.log('\n== progress thread: every wait parks at once (no spin), woken by the thread');
+  for (const b of [8, 1024]) {
+    console.log(`${fmtSize(b).padStart(7)}: ${fmtTime(parked[b]!.median)} [${fmtTime(parked[b]!.best)}], +${fmtTime((parked[b]!.median - ping[b]!.median) / 2)} per wake-up over spinning`);
+  }
+  console.log(`a rank parked ${idle.waitMs.toFixed(0)} ms used ${idle.cpuMs.toFixed(1)} ms of CPU (${((idle.cpuMs / idle.waitMs) * 100).toFixed(1)}% of a core)`);
+  console.log('\n== allreduce of one double');
+  console.log(`Allreduce (Float64Array, default path): ${fmtTime(allreduce.median)} [${fmtTime(allreduce.best)}], ${(allreduce.median / cAllreduce.median).toFixed(2)}× C MPI_Allreduce`);
+  console.log(`Allreduce over JS point-to-point:       ${fmtTime(allreduceP2p.median)} [${fmtTime(allreduceP2p.best)}]`);
+  console.log(`allreduce (a number, object path):     ${fmtTime(allreduceObject.median)} [${fmtTime(allreduceObject.best)}]`);
+  console.log(`C MPI_Allreduce ${fmtTime(cAllreduce.median)} [${fmtTime(cAllreduce.best)}]; C MPI_Iallreduce + MPI_Test ${fmtTime(cIallreduce.median)} [${fmtTime(cIallreduce.best)}]`);
+  console.log('\n== 2D diffusion 1024×512 (best run)');
+  diffusions.forEach((d, i) => console.log(`np ${i + 1}: ${(d.updatesPerSecond / 1e6).toFixed(0)} M updates/s (${d.seconds.toFixed(3)} s)`));
+  console.log(`parallel efficiency at np 2: ${((diffusions[1]!.updatesPerSecond / (2 * diffusions[0]!.updatesPerSecond)) * 100).toFixed(0)}%`);
+
+  const bw16 = (f: Figure) => (2 * (16 << 20)) / f.median;
+  const checks = [
+    { what: `round trip 8 B ≤ ${targets.roundTripFactor}× mpi4py (${fmtTime(mpi4py.roundTrip8)})`, value: ping[8]!.median / mpi4py.roundTrip8, ok: (v: number) => v <= targets.roundTripFactor, unit: '×' },
+    { what: `Allreduce of one double ≤ ${targets.allreduceFactor}× mpi4py (${fmtTime(mpi4py.allreduce)})`, value: allreduce.median / mpi4py.allreduce, ok: (v: number) => v <= targets.allreduceFactor, unit: '×' },
+    { what: `16 MiB ≥ ${targets.bandwidth16MiB / 1e9} GB/s`, value: bw16(ping[16 << 20]!) / 1e9, ok: (v: number) => v >= targets.bandwidth16MiB / 1e9, unit: ' GB/s' },
+  ].map((ch) => ({ what: ch.what, value: ch.value, unit: ch.unit, meets: ch.ok(ch.value) }));
+  // The machine decides what C can do: the same targets, scaled by how this run's C compares with mpi4py's machine.
+  const cScale = cPing[8]!.median / mpi4py.roundTrip8;
+  console.log('\n== targets (medians)');
+  for (const ch of checks) console.log(`${ch.what}: ${ch.value.toFixed(2)}${ch.unit} — ${ch.meets ? 'meets' : 'MISSES'}`);
+  console.log(`(this run's C round trip is ${cScale.toFixed(2)}× mpi4py's figure: the machine's share of any miss)`);
+
+  const file = path.join(outDir, 'comm-mpi.json');
+  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version };
+  const results = { c: { pingPong: cPing, allreduce: cAllreduce, iallreduce: cIallreduce }, js: { pingPong: ping, parked, parkedCpu: idle, allreduce, allreduceP2p, allreduceObject, diffusions } };
+  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, machine, mpi4py, targets, results, checks }, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

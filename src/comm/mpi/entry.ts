@@ -1,0 +1,99 @@
+/**
+ * Entry of a rank that the 'mpi' backend's launcher (host.ts) started under mpirun; never
+ * imported by the launcher side. The rank starts MPI, connects back to the launcher over the
+ * control channel, sends its output there, and runs the program the launcher sends.
+ *
+ * A failing rank reports its error and calls MPI_Abort once the launcher has collected the
+ * failures of the ranks failing with it: when the launcher closes the connection to stop the
+ * run, or after a grace period if it does not.
+ */
+import * as net from 'node:net';
+import { Errors } from '../errors.js';
+import { kMessageTag, toHost, type RankProgram, type ToHost } from '../messages.js';
+import { runRank, type RankChannel } from '../entry/run-rank.js';
+import { ControlConnection, kControlVariable, parseAddress, type HostSays, type RankSays } from './control.js';
+import { startRank } from './start.js';
+
+/** How long a failed rank waits for the launcher's stop before it calls MPI_Abort anyway. */
+const kAbortFallbackMs = 2000;
+/** The code a failed rank aborts with, once it may. */
+let failedWith = 0;
+
+const address = parseAddress(process.env[kControlVariable] ?? '');
+delete process.env[kControlVariable]; // programs this rank starts are not ranks
+if (!address) {
+  process.stderr.write(`this program is started by the 'mpi' backend's launcher (${kControlVariable} is not set); use tslab-parallel rank FILE under mpirun instead\n`);
+  process.exit(2);
+}
+
+let control: ControlConnection<HostSays, RankSays> | undefined;
+let programKind: RankProgram['kind'] | undefined;
+/** A result or failure went to the launcher. */
+let reported = false;
+const tell = (message: ToHost): void => void control?.send(message).catch(() => {});
+
+const rank = startRank({
+  state: (blocked, waitingIn) => tell(toHost('state', { blocked, waitingIn })),
+  // comm.abort(code): the launcher hears it first (the write goes out at once), then MPI_Abort.
+  abort: (code) => tell(toHost('abort', { code })),
+  exiting(code) {
+    // process.exit(0) ends a script normally (as under mpirun: MPI_Finalize waits for the others);
+    // any other exit is the rank's failure, as on the other backends.
+    if (code === 0 && programKind === 'script') {
+      tell(toHost('state', { blocked: true, waitingIn: 'MPI_Finalize after process.exit(0), for the other ranks to finish' }));
+      return 0;
+    }
+    if (!reported) tell(toHost('failure', { error: Errors.RankExited(`exit code ${code}`) }));
+    return code || 1;
+  },
+});
+const { transport } = rank;
+
+/** Output goes to the launcher whole, in order with results and failures. */
+function forwardOutput(to: ControlConnection<HostSays, RankSays>): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const target = process[stream];
+    // mpirun gives ranks a terminal; the output ends up in a notebook: no colour codes.
+    target.isTTY = false;
+    target.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void) => {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
+      to.send({ type: 'output', stream, text }).then(() => done?.(), (err: Error) => done?.(err));
+      return true;
+    }) as typeof target.write;
+  }
+}
+
+const socket = net.connect(address.port, address.host);
+socket.on('error', () => {}); // the close below says it
+socket.once('close', () => {
+  // The launcher stops the run (or is gone): MPI_Abort ends every rank, on every host.
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  rank.end(failedWith || 1);
+});
+socket.once('connect', () => {
+  control = new ControlConnection<HostSays, RankSays>(socket, (m) => {
+    if (m[kMessageTag] !== true || m.type !== 'start') return;
+    socket.unref(); // from now on the rank's own work keeps it alive, not the connection
+    programKind = m.program.kind;
+    void runRank(transport, m.program, channel);
+  });
+  forwardOutput(control);
+  void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token });
+});
+
+const channel: RankChannel = {
+  send(message: ToHost) {
+    if (message.type === 'result' || message.type === 'failure') reported = true;
+    return control!.send(message);
+  },
+  exit(code: number): never {
+    if (code === 0) return rank.end(0);
+    // Abort when the launcher closes the connection (above), having heard from the others too.
+    failedWith = code;
+    setTimeout(() => rank.end(code), kAbortFallbackMs);
+    return undefined as never;
+  },
+};
+
+process.on('SIGINT', () => {}); // interrupts are the launcher's to decide
