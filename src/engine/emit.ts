@@ -11,6 +11,7 @@
  */
 import ts from 'typescript';
 import { analyzeScopes } from '../util/scope.js';
+import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { declarationsOf, type Declaration } from './declarations.js';
 import { LineMap } from './source-map.js';
 
@@ -231,19 +232,4 @@ function definePropertyOnExports(s: ts.Statement): { name: string; getterValue?:
     }
   }
   return { name: name.text };
-}
-
-/** `await` or `for await` outside any function: the cell must run as an async function. */
-export function hasTopLevelAwait(file: ts.SourceFile): boolean {
-  let found = false;
-  const visit = (node: ts.Node): void => {
-    if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
-    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
-      found = true;
-      return;
-    }
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(file, visit);
-  return found;
 }

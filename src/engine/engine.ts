@@ -6,7 +6,8 @@
 import ts from 'typescript';
 import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
 import type { Declaration } from './declarations.js';
-import { emitCell, hasTopLevelAwait } from './emit.js';
+import { emitCell } from './emit.js';
+import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { CellRequire, compileCell, kWrapperLines, runInOwnTask, wrapCell, type CellFunction } from './executor.js';
 import { SourceRegistry } from './sources.js';
 

@@ -9,7 +9,7 @@ import * as vm from 'node:vm';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
 import type { Communicator } from '../communicator.js';
 import type { RankProgram } from '../messages.js';
-import { registerTypeScript } from './typescript-hook.js';
+import { kScriptDone, registerTypeScript } from './typescript-hook.js';
 
 export interface LoadedProgram {
   run(comm: Communicator): Promise<unknown>;
@@ -51,6 +51,10 @@ export function loadProgram(program: RankProgram): LoadedProgram {
  */
 async function runScriptFile(file: string, args: readonly string[], comm: Communicator): Promise<unknown> {
   process.argv = [process.execPath, file, ...args];
+  // As in a %%mpirun cell, a script has comm, rank and size in scope without an import.
+  for (const [name, value] of Object.entries({ comm, rank: comm.rank, size: comm.size })) {
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  }
   let exports: unknown;
   if (/\.[cm]?tsx?$/.test(file)) registerTypeScript();
   if (file.endsWith('.mjs')) exports = await import(pathToFileURL(file).href);
@@ -62,7 +66,9 @@ async function runScriptFile(file: string, args: readonly string[], comm: Commun
       exports = await import(pathToFileURL(file).href);
     }
   }
-  const mod = exports as { main?: unknown; default?: unknown } | undefined;
+  const mod = exports as { main?: unknown; default?: unknown; [kScriptDone]?: Promise<unknown> } | undefined;
+  // A .ts script with top-level await runs as an async function (see typescript-hook.ts).
+  await mod?.[kScriptDone];
   const main = typeof mod?.main === 'function' ? mod.main : typeof mod?.default === 'function' ? mod.default : undefined;
   const value = main ? await (main as RankFunction)(comm, comm.rank, comm.size, undefined) : undefined;
   await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
