@@ -119,9 +119,17 @@ export class Checker {
     return docs ? `${signature}\n\n${docs}` : signature;
   }
 
-  isComplete(source: string): { complete: boolean; indent: string } {
+  /**
+   * Whether a cell is ready to run (a console sends it on Enter) or needs more lines; `invalid`
+   * when it is complete but has a syntax error that more lines cannot fix (is_complete "invalid").
+   */
+  isComplete(source: string): { complete: boolean; indent: string; invalid: boolean } {
     const r = this.#load().module.isCompleteCode(source);
-    return { complete: r.completed, indent: r.indent ?? '' };
+    if (!r.completed) return { complete: false, indent: r.indent ?? '', invalid: false };
+    const ts = require(checkerTypescriptDir()) as typeof import('typescript');
+    const file = ts.createSourceFile('cell.ts', source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const parseErrors = (file as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics ?? [];
+    return { complete: true, indent: '', invalid: parseErrors.length > 0 };
   }
 
   close(): void {

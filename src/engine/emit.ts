@@ -24,10 +24,12 @@ export interface EmitOptions {
   readonly captureLastExpression: boolean;
 }
 
-export interface EmitResult {
+/** What emitting produces, as plain data (it crosses from the emit worker). */
+export interface EmittedText {
   /** CommonJS-style body, to be wrapped in `function (exports, require, module, __filename, __dirname)`. */
   readonly js: string;
-  readonly map: LineMap;
+  /** The source map (v3 JSON) of `js`. */
+  readonly mapText: string;
   /** The cell awaits at its top level, so it runs as an async function. */
   readonly isAsync: boolean;
   /** Value declarations made at the cell's top level. */
@@ -55,7 +57,16 @@ const kCompilerOptions: ts.CompilerOptions = {
   verbatimModuleSyntax: false,
 };
 
+export interface EmitResult extends Omit<EmittedText, 'mapText'> {
+  readonly map: LineMap;
+}
+
 export function emitCell(typed: string, options: EmitOptions): EmitResult {
+  const { mapText, ...rest } = emitCellText(typed, options);
+  return { ...rest, map: LineMap.parse(mapText) };
+}
+
+export function emitCellText(typed: string, options: EmitOptions): EmittedText {
   const parse = (text: string) => ts.createSourceFile(options.fileName + '.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const original = parse(typed);
   const declarations = declarationsOf(original);
@@ -82,7 +93,7 @@ export function emitCell(typed: string, options: EmitOptions): EmitResult {
     rewriteEarlierCellNames(rewrite),
     ...(hasValue ? [returnLastExpression(lastEnd)] : []),
   ]);
-  return { js, map: LineMap.parse(mapText), isAsync, declarations, hasValue, free };
+  return { js, mapText, isAsync, declarations, hasValue, free };
 }
 
 /** Compiles with the given `before` transformers, in memory, from an already-parsed file. */

@@ -6,10 +6,14 @@
 import ts from 'typescript';
 import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
 import type { Declaration } from './declarations.js';
-import { emitCell } from './emit.js';
+import { type EmitOptions, type EmitResult, type EmittedText } from './emit.js';
+import { EmitWorker } from './emit-worker.js';
+import { LineMap } from './source-map.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { CellRequire, compileCell, kWrapperLines, runInOwnTask, wrapCell, type CellFunction } from './executor.js';
 import { SourceRegistry } from './sources.js';
+
+const kEmitCacheSize = 256;
 
 export class CompileError extends Error {
   override readonly name = 'CompileError';
@@ -67,6 +71,12 @@ export class Engine {
   readonly sources = new SourceRegistry();
   readonly cwd: string;
   readonly #checker = new Checker();
+  readonly #emitter = new EmitWorker();
+  /**
+   * Emits by source and earlier names: re-running a cell unchanged reuses its JavaScript, as
+   * tslab's checker reuses its program when a cell's text has not changed.
+   */
+  readonly #emitted = new Map<string, EmittedText>();
   readonly #require: CellRequire;
   readonly #module: { exports: Record<string, unknown> };
   readonly #prelude: string;
@@ -85,19 +95,23 @@ export class Engine {
 
   /** Loads the compiler and runs the prelude; otherwise the first cell does it. */
   async warmUp(): Promise<void> {
+    this.#emitter.start(); // loads its compiler on another thread while tslab loads here
     await this.#ensurePrelude();
   }
 
   /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
   async compile(source: string, options: CompileOptions): Promise<CompiledCell> {
     await this.#ensurePrelude();
-    return this.#compile(source, options);
+    return await this.#compile(source, options);
   }
 
-  #compile(source: string, options: CompileOptions): CompiledCell {
+  async #compile(source: string, options: CompileOptions): Promise<CompiledCell> {
     const lineOffset = options.lineOffset ?? 0;
-    const checked = this.#check(source, options, lineOffset, 0);
-    const emitted = emitCell(source, { fileName: options.file, previous: this.#names(), captureLastExpression: true });
+    const [emitted, checked] = await this.#emitWhileChecking(
+      source,
+      { fileName: options.file, previous: this.#names(), captureLastExpression: true },
+      () => this.#check(source, options, lineOffset, 0),
+    );
     const script = wrapCell(emitted.js, emitted.isAsync);
     this.#register(options, emitted.map, script, lineOffset);
     const fn = compileCell(script, options.file);
@@ -127,8 +141,9 @@ export class Engine {
     const isAsync = this.#isAsync(source);
     const head = `(${isAsync ? 'async ' : ''}function () { `;
     const text = `${head}${source}\n})`;
-    this.#check(`${isAsync ? 'async ' : ''}function tsp$timed() { ${source}\n}`, options, options.lineOffset ?? 0, head.length);
-    const emitted = emitCell(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true });
+    const [emitted] = await this.#emitWhileChecking(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true }, () =>
+      this.#check(`${isAsync ? 'async ' : ''}function tsp$timed() { ${source}\n}`, options, options.lineOffset ?? 0, head.length),
+    );
     const script = wrapCell(emitted.js, false);
     this.#register(options, emitted.map, script, options.lineOffset ?? 0);
     return (await this.#call(compileCell(script, options.file), options.file)) as () => unknown;
@@ -146,8 +161,9 @@ export class Engine {
     const params = options.params.join(', ');
     const typed = options.params.map((p) => `${p}: ${options.paramTypes?.[p] ?? 'any'}`).join(', ');
     const head = `(async function (${params}) { `;
-    this.#check(`async function tsp$shipped(${typed}) { ${source}\n}`, options, options.lineOffset ?? 0, `async function tsp$shipped(${typed}) { `.length);
-    const emitted = emitCell(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false });
+    const [emitted] = await this.#emitWhileChecking(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false }, () =>
+      this.#check(`async function tsp$shipped(${typed}) { ${source}\n}`, options, options.lineOffset ?? 0, `async function tsp$shipped(${typed}) { `.length),
+    );
     const script = wrapCell(emitted.js, false);
     this.#register(options, emitted.map, script, options.lineOffset ?? 0);
     // The emitted code is the function expression as a statement (`(async function … });`),
@@ -190,7 +206,29 @@ export class Engine {
   }
 
   close(): void {
+    this.#emitter.close();
     this.#checker.close();
+  }
+
+  /** Emits (on the emit worker) while `check` runs here; a failed check wins. */
+  async #emitWhileChecking<T>(text: string, options: EmitOptions, check: () => T): Promise<[EmitResult, T]> {
+    const key = `${options.captureLastExpression ? 1 : 0}\0${[...options.previous].sort().join(',')}\0${text}`;
+    const cached = this.#emitted.get(key);
+    const emitting = cached ? Promise.resolve(cached) : this.#emitter.emit(text, options);
+    let checked: T;
+    try {
+      checked = check();
+    } catch (err) {
+      emitting.catch(() => undefined);
+      throw err;
+    }
+    const result = await emitting;
+    if (!cached) {
+      if (this.#emitted.size >= kEmitCacheSize) this.#emitted.delete(this.#emitted.keys().next().value as string);
+      this.#emitted.set(key, result);
+    }
+    const { mapText, ...emitted } = result;
+    return [{ ...emitted, map: LineMap.parse(mapText) }, checked];
   }
 
   #names(): ReadonlySet<string> {
@@ -218,7 +256,7 @@ export class Engine {
     return checked;
   }
 
-  #register(options: CompileOptions, map: import('./source-map.js').LineMap, script: string, lineOffset: number): void {
+  #register(options: CompileOptions, map: LineMap, script: string, lineOffset: number): void {
     this.sources.register(options.file, {
       map,
       wrapperLines: kWrapperLines,
@@ -243,7 +281,7 @@ export class Engine {
   }
 
   async #runPrelude(): Promise<void> {
-    const cell = this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
+    const cell = await this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
     await cell.run();
   }
 }

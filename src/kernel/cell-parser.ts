@@ -2,8 +2,11 @@
  * Splits a cell into what runs in order: TypeScript, line magics (`%name args` as a whole line),
  * shell lines (`!command`), or one cell magic (`%%name args` on the first line, the rest is its
  * body). Magic and shell lines start at column 0; TypeScript never starts a line with `%`, and
- * a line of TypeScript that starts with `!` can be indented or parenthesised.
+ * a line of TypeScript that starts with `!` can be indented or parenthesised. A line inside a
+ * multi-line template literal, string or block comment is text of that literal, never a magic
+ * or a command (`!important` in a markdown template must not run `important`).
  */
+import ts from 'typescript';
 
 export type Segment =
   | { readonly kind: 'code'; readonly source: string; readonly line: number }
@@ -44,6 +47,10 @@ export function parseCell(text: string): Segment[] {
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     const line = raw.trimEnd();
+    if (/^[%!?]/.test(line) && code.length > 0 && endsInsideLiteral(code.join('\n'))) {
+      code.push(raw);
+      return;
+    }
     const help = kHelpPrefix.exec(line);
     if (help) {
       flush(lineNo + 1);
@@ -82,4 +89,43 @@ export function parseCell(text: string): Segment[] {
 /** Whether a segment is a cell magic that was not on the first line (an error to report). */
 export function isMisplacedCellMagic(s: Segment): boolean {
   return s.kind === 'cell-magic' && s.body === '\0misplaced';
+}
+
+const kScanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard);
+
+/** Tokens after which a `/` divides; elsewhere it starts a regular expression. */
+const kBeforeDivision = new Set<ts.SyntaxKind>([
+  ts.SyntaxKind.Identifier, ts.SyntaxKind.PrivateIdentifier, ts.SyntaxKind.NumericLiteral, ts.SyntaxKind.BigIntLiteral,
+  ts.SyntaxKind.StringLiteral, ts.SyntaxKind.NoSubstitutionTemplateLiteral, ts.SyntaxKind.TemplateTail,
+  ts.SyntaxKind.RegularExpressionLiteral, ts.SyntaxKind.CloseParenToken, ts.SyntaxKind.CloseBracketToken,
+  ts.SyntaxKind.CloseBraceToken, ts.SyntaxKind.PlusPlusToken, ts.SyntaxKind.MinusMinusToken,
+  ts.SyntaxKind.ThisKeyword, ts.SyntaxKind.SuperKeyword, ts.SyntaxKind.TrueKeyword, ts.SyntaxKind.FalseKeyword,
+  ts.SyntaxKind.NullKeyword,
+]);
+
+/**
+ * Whether the end of `code` is inside a template literal (or one of its `${…}`), a string
+ * continued with a backslash, or a block comment: the next line then belongs to it.
+ */
+export function endsInsideLiteral(code: string): boolean {
+  const scanner = kScanner;
+  scanner.setText(code);
+  const braces: boolean[] = []; // for each open brace: whether it is a template's `${`
+  let previous = ts.SyntaxKind.Unknown;
+  let unterminated = false;
+  for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
+    if ((token === ts.SyntaxKind.SlashToken || token === ts.SyntaxKind.SlashEqualsToken) && !kBeforeDivision.has(previous)) {
+      token = scanner.reScanSlashToken();
+    } else if (token === ts.SyntaxKind.CloseBraceToken && braces.pop()) {
+      token = scanner.reScanTemplateToken(false);
+    } else if (token === ts.SyntaxKind.OpenBraceToken) {
+      braces.push(false);
+    }
+    if (token === ts.SyntaxKind.TemplateHead || token === ts.SyntaxKind.TemplateMiddle) braces.push(true);
+    unterminated = scanner.isUnterminated();
+    const trivia = token === ts.SyntaxKind.WhitespaceTrivia || token === ts.SyntaxKind.NewLineTrivia ||
+      token === ts.SyntaxKind.SingleLineCommentTrivia || token === ts.SyntaxKind.MultiLineCommentTrivia;
+    if (!trivia) previous = token;
+  }
+  return unterminated || braces.includes(true);
 }

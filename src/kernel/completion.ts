@@ -44,7 +44,8 @@ export function isCellComplete(engine: Engine, code: string): Record<string, unk
   if (/^\s*[%!]/.test(code)) return { status: 'complete' };
   try {
     const r = engine.isComplete(code);
-    return r.complete ? { status: 'complete' } : { status: 'incomplete', indent: r.indent };
+    if (!r.complete) return { status: 'incomplete', indent: r.indent };
+    return { status: r.invalid ? 'invalid' : 'complete' };
   } catch {
     return { status: 'unknown' };
   }

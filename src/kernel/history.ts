@@ -1,6 +1,7 @@
 /** The inputs executed in this kernel session, for history_request (tail, range and search). */
 
 export type HistoryEntry = [session: number, line: number, input: string];
+export type HistoryEntryWithOutput = [session: number, line: number, inputOutput: [input: string, output: null]];
 
 export class History {
   readonly #entries: HistoryEntry[] = [];
@@ -9,8 +10,18 @@ export class History {
     this.#entries.push([0, line, input]);
   }
 
-  /** Answers a history_request's content with the list of entries it asks for. */
-  query(content: Record<string, unknown>): HistoryEntry[] {
+  /**
+   * Answers a history_request's content with the list of entries it asks for. With `output`,
+   * each input becomes an (input, output) pair, as IPython answers; outputs are not kept, so
+   * the output is null (IPython's default, without db_log_output).
+   */
+  query(content: Record<string, unknown>): HistoryEntry[] | HistoryEntryWithOutput[] {
+    const found = this.#select(content);
+    if (content.output !== true) return found;
+    return found.map(([session, line, input]): HistoryEntryWithOutput => [session, line, [input, null]]);
+  }
+
+  #select(content: Record<string, unknown>): HistoryEntry[] {
     const n = typeof content.n === 'number' ? content.n : 10;
     switch (content.hist_access_type) {
       case 'range': {

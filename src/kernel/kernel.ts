@@ -169,7 +169,8 @@ export class Kernel {
     const io = this.#io!;
     const header = req.msg.header;
     const silent = content.silent === true;
-    const storeHistory = content.store_history ?? !silent;
+    // A silent execution never counts or enters history, whatever store_history says (ipykernel).
+    const storeHistory = !silent && content.store_history !== false;
     if (storeHistory) this.#executionCount++;
     const count = this.#executionCount;
     const code = String(content.code ?? '');
@@ -185,7 +186,7 @@ export class Kernel {
       if (!isSilentResult(value) && !silent) {
         io.publish(header, 'execute_result', { execution_count: count, data: toMimeBundle(value), metadata: {} });
       }
-      const userExpressions = await this.#userExpressions(content.user_expressions ?? {}, label, code);
+      const userExpressions = await this.#userExpressions(content.user_expressions ?? {}, label);
       io.reply(req.token, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: [] });
     } catch (err) {
       // Before the reply: a client that waits for it sends its next request after this instant.
@@ -195,6 +196,9 @@ export class Kernel {
       io.reply(req.token, 'execute_reply', { status: 'error', execution_count: count, ...error, user_expressions: {}, payload: [] });
     } finally {
       this.#running = null;
+      // Node reports a promise the cell rejected and never handled at the end of this task;
+      // waiting one task lets that report reach the cell before idle (clients drop it after).
+      await new Promise((resolve) => setImmediate(resolve));
       this.#setState(ExecState.Idle);
       io.publish(header, 'status', { execution_state: 'idle' });
     }
@@ -302,12 +306,12 @@ export class Kernel {
     }
   }
 
-  async #userExpressions(expressions: Record<string, string>, label: string, cellText: string): Promise<Record<string, unknown>> {
+  async #userExpressions(expressions: Record<string, string>, label: string): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     let n = 0;
     for (const [key, expr] of Object.entries(expressions)) {
       try {
-        const fn = await this.#parts.engine.compileFunction(`return (${expr});`, { file: `${label}.expr${n++}`, label, cellText });
+        const fn = await this.#parts.engine.compileFunction(`return (${expr});`, { file: `${label}.expr${n++}`, label, cellText: expr });
         out[key] = { status: 'ok', data: toMimeBundle(await fn()), metadata: {} };
       } catch (err) {
         out[key] = { status: 'error', ...formatError(err, this.#parts.engine.sources, this.#parts.packageRoot) };

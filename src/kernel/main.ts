@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { createMagicRegistry } from '../magics/index.js';
+import { terminateDescendants } from '../protocol/children.js';
 import { IoThread } from '../protocol/io-host.js';
 import { kPackageIndex, kPackageRoot } from '../util/package.js';
 import { DefinitionRegistry } from './definitions.js';
@@ -37,9 +38,17 @@ export async function runKernel(connectionFile: string): Promise<void> {
   });
   kernel.attach(io);
 
+  let exiting = false;
   const exit = (code: number) => {
-    kernel.detach();
-    process.exit(code);
+    if (exiting) return;
+    exiting = true;
+    // Nothing a cell started outlives the kernel (as ipykernel ends its children at shutdown).
+    void terminateDescendants()
+      .catch((err: Error) => log(`could not end the kernel's child processes: ${err.message}`))
+      .finally(() => {
+        kernel.detach();
+        process.exit(code);
+      });
   };
   void io.closed.then(() => exit(0));
   process.once('SIGTERM', () => {

@@ -29,6 +29,8 @@ export class ShellCommandError extends Error {
 }
 
 const kKillGraceMs = 1000;
+/** After bash exits, how long to wait for the rest of its output before the cell moves on. */
+const kTrailingOutputMs = 200;
 const running = new Set<number>();
 
 /** Runs `command` with bash; resolves with its exit code (or the signal that ended it). */
@@ -50,10 +52,19 @@ export function runShell(command: string, options: ShellOptions): Promise<{ code
       options.signal.removeEventListener('abort', stop);
       reject(err);
     });
-    child.once('close', (code, signal) => {
+    // The command is done when bash exits. A job it left in the background (`cmd &`) keeps the
+    // pipes open: its output still streams, and its group stays tracked so shutdown ends it.
+    child.once('exit', (code, signal) => {
       options.signal.removeEventListener('abort', stop);
+      const done = () => resolve({ code, signal });
+      const grace = setTimeout(done, kTrailingOutputMs);
+      child.once('close', () => {
+        clearTimeout(grace);
+        done();
+      });
+    });
+    child.once('close', () => {
       if (pid !== undefined) running.delete(pid);
-      resolve({ code, signal });
     });
   });
 }

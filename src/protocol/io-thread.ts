@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
+import { killDescendants } from './children.js';
 import { endpoint, readConnectionFile } from './connection.js';
 import { Interrupter } from './interrupter.js';
 import { ExecState, SharedSlot, type IoThreadData, type ToIo, type ToMain } from './io-messages.js';
@@ -161,7 +162,12 @@ async function closeAll(forced = false): Promise<void> {
   }
   toMain({ t: 'closed' });
   // If main is wedged it cannot exit by itself; this thread ends the process.
-  if (forced) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
+  if (forced) {
+    setTimeout(() => {
+      killDescendants(); // main cannot end them; they must not outlive the kernel
+      process.kill(process.pid, 'SIGKILL');
+    }, 500);
+  }
 }
 
 async function serve(channel: Channel, socket: zmq.Router): Promise<void> {

@@ -75,7 +75,12 @@ export async function startKernel(options: StartOptions = {}): Promise<KernelPro
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         await client.shutdown(false, kStopGraceMs).catch(() => undefined);
-        const ended = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), kStopGraceMs))]);
+        let timer: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), kStopGraceMs))),
+        ]);
+        clearTimeout(timer); // a pending timer would keep the caller's process alive for nothing
         if (!ended) {
           child.kill('SIGKILL');
           await exited;
