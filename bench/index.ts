@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: every benchmark, one after another (never in parallel: each measures the
+ * machine), each in its own process so that one's threads and heap do not disturb the next.
+ * Each prints its figures, targets and ratios and writes build/bench/<name>.json.
+ *
+ *   npm run bench                 all of them
+ *   npm run bench -- pool comm    some of them
+ *   npm run bench -- --quick      shorter runs (where the benchmark supports it)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi'] as const;
+
+function main(): number {
+  const args = process.argv.slice(2);
+  const flags = args.filter((a) => a.startsWith('-'));
+  const chosen = args.filter((a) => !a.startsWith('-'));
+  const unknown = chosen.filter((c) => !(kBenchmarks as readonly string[]).includes(c));
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.join(', ')} (choose from ${kBenchmarks.join(', ')})`);
+    return 2;
+  }
+  let failed = 0;
+  for (const name of chosen.length ? chosen : kBenchmarks) {
+    const script = join(__dirname, name.includes('/') ? `${name}.js` : join(name, 'index.js'));
+    if (!existsSync(script)) {
+      console.log(`\n== ${name}: not built (${script})`);
+      continue;
+    }
+    console.log(`\n== ${name}`);
+    const r = spawnSync(process.execPath, [script, ...flags], { stdio: 'inherit' });
+    if (r.status !== 0) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = main();
