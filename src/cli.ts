@@ -8,9 +8,13 @@
  *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
  *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
  *   tslab-parallel mpirun -np N FILE.ts [ARGS...]
+ *   tslab-parallel rank SCRIPT.ts [ARGS...]        (under mpirun or srun)
+ *   tslab-parallel doctor
  */
 import { install, kernelsDir, uninstall, type InstallTarget } from './cli/install.js';
+import { doctorCommand } from './cli/doctor.js';
 import { mpirunCommand } from './cli/mpirun.js';
+import { rankCommand } from './cli/rank.js';
 import { runCommand } from './cli/run.js';
 import { slidesCommand } from './cli/slides.js';
 
@@ -26,6 +30,9 @@ Commands:
                                                   reveal.js slides with nbconvert, working offline
   mpirun -np N [--backend threads|processes|mpi] [--timeout S] FILE.ts [ARGS...]
                                                   run a script as N ranks (comm, rank, size in scope)
+  rank SCRIPT.ts [ARGS...]                        one rank of a script under any launcher:
+                                                  mpirun -np 4 npx tslab-parallel rank script.ts (or srun)
+  doctor                                          what the Open MPI backend needs, and what is missing
   help                                            this text`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -52,6 +59,8 @@ const commands: Record<string, Command> = {
   },
   run: runCommand,
   mpirun: mpirunCommand,
+  rank: rankCommand,
+  doctor: doctorCommand,
   slides: slidesCommand,
   async help() {
     console.log(kUsage);

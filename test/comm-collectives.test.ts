@@ -169,6 +169,17 @@ describe.each(backends)('%s', (backend: Backend) => {
     });
   });
 
+  it('LAND and LOR reduce bigint arrays into bigints', async () => {
+    const got = await run(2, async (comm, rank) => {
+      const and = new BigInt64Array(3);
+      const or = new BigUint64Array(3);
+      await comm.Allreduce(new BigInt64Array([1n, BigInt(rank), 0n]), and, 'LAND');
+      await comm.Allreduce(new BigUint64Array([0n, BigInt(rank), 0n]), or, 'LOR');
+      return [[...and], [...or]];
+    });
+    for (const r of got) expect(r).toEqual([[1n, 0n, 0n], [0n, 1n, 0n]]);
+  });
+
   it('split, dup and createCart make communicators whose messages never mix', async () => {
     const got = await run(4, async (comm, rank) => {
       const { UNDEFINED, PROC_NULL } = require('tslab-parallel');

@@ -44,10 +44,11 @@ class ProgressThread {
     return true;
   }
 
-  void Park(std::vector<Watch> watches) {
+  void Park(std::vector<Watch> watches, bool streaming) {
     {
       std::lock_guard<std::mutex> lock(m_);
       watches_ = std::move(watches);
+      streaming_ = streaming;
       epoch_++;
       parked_ = true;
     }
@@ -85,12 +86,14 @@ class ProgressThread {
     for (;;) {
       std::vector<Watch> watches;
       uint64_t epoch;
+      bool streaming;
       {
         std::unique_lock<std::mutex> lock(m_);
         cv_.wait(lock, [this] { return parked_.load() || stop_; });
         if (stop_) return;
         watches = watches_;
         epoch = epoch_;
+        streaming = streaming_;
       }
       Clock::time_point start = Clock::now();
       int64_t sleepNs = 1000;
@@ -116,7 +119,9 @@ class ProgressThread {
         }
         int64_t elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
         if (elapsed < spinNs_) continue;
-        if (elapsed < yieldNs_) {
+        // A large transfer moves only while someone tests it (Open MPI's shared-memory copy runs
+        // in the progress engine): never sleep then, or every sleep adds to the transfer.
+        if (elapsed < yieldNs_ || streaming) {
           sched_yield();
           continue;
         }
@@ -143,6 +148,7 @@ class ProgressThread {
   bool stop_ = false;
   uint64_t epoch_ = 0;
   std::vector<Watch> watches_;
+  bool streaming_ = false;
   napi_threadsafe_function wake_ = nullptr;
   std::atomic<bool> wakePending_{false};
   int64_t spinNs_ = 20000;
@@ -212,8 +218,9 @@ Napi::Value StartProgress(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// park(watches: Int32Array | null): poll in the background; watches are (comm, source, tag)
-// triples whose arrival (MPI_Iprobe) should wake JS too, for probe() waits.
+// park(watches: Int32Array | null, streaming: boolean): poll in the background; watches are
+// (comm, source, tag) triples whose arrival (MPI_Iprobe) should wake JS too, for probe() waits;
+// `streaming`: a large transfer is in flight, so keep polling without sleeping.
 Napi::Value Park(const Napi::CallbackInfo& info) {
   std::vector<Watch> watches;
   if (info.Length() > 0 && info[0].IsTypedArray()) {
@@ -225,7 +232,7 @@ Napi::Value Park(const Napi::CallbackInfo& info) {
       watches.push_back({rt.comms[comm], SourceArg(triples[i + 1]), TagArg(triples[i + 2])});
     }
   }
-  progressThread().Park(std::move(watches));
+  progressThread().Park(std::move(watches), info.Length() > 1 && info[1].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

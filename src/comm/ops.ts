@@ -143,8 +143,12 @@ export const PROD = Op.builtin('PROD', (a, b) => a * b, (acc, o) => {
 });
 export const MIN = Op.builtin('MIN', (a, b) => (b < a ? b : a), loop((a, b) => (b < a ? b : a)));
 export const MAX = Op.builtin('MAX', (a, b) => (b > a ? b : a), loop((a, b) => (b > a ? b : a)));
-export const LAND = Op.builtin('LAND', (a, b) => (a && b ? 1 : 0), loop((a, b) => (a && b ? 1 : 0)), logical((a, b) => a && b));
-export const LOR = Op.builtin('LOR', (a, b) => (a || b ? 1 : 0), loop((a, b) => (a || b ? 1 : 0)), logical((a, b) => a || b));
+/** 1 or 0 of the element's own kind: a BigInt64Array takes 1n/0n, a Float64Array 1/0. */
+const truth = (like: number, value: boolean): number => (typeof like === 'bigint' ? (value ? 1n : 0n) : value ? 1 : 0) as number;
+const land: Scalar = (a, b) => truth(a, Boolean(a) && Boolean(b));
+const lor: Scalar = (a, b) => truth(a, Boolean(a) || Boolean(b));
+export const LAND = Op.builtin('LAND', land, loop(land), logical((a, b) => a && b));
+export const LOR = Op.builtin('LOR', lor, loop(lor), logical((a, b) => a || b));
 export const BAND = bitwise('BAND', (a, b) => a & b);
 export const BOR = bitwise('BOR', (a, b) => a | b);
 export const MAXLOC = locOp('MAXLOC');

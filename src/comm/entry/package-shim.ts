@@ -13,6 +13,12 @@ function loadMain(): object {
   }
 }
 
+// The main module re-exports the comm API too; a name the main module already has is kept
+// (its properties are not configurable, so defining it again would throw).
 const merged: Record<string, unknown> = {};
-for (const source of [loadMain(), comm]) Object.defineProperties(merged, Object.getOwnPropertyDescriptors(source));
+for (const source of [loadMain(), comm]) {
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(source))) {
+    if (!(key in merged)) Object.defineProperty(merged, key, descriptor);
+  }
+}
 module.exports = merged;

@@ -35,7 +35,8 @@ const kClamped = 2;
 const kFloat32 = 7;
 const kFloat64 = 8;
 
-type AwaitRequest = (handle: number, what: () => string) => Promise<void>;
+/** Waits for a request; `buffers` (all MPI may touch meanwhile) are held until it completes. */
+type AwaitRequest = (handle: number, what: () => string, buffers: readonly unknown[]) => Promise<void>;
 
 export class MpiCollectives implements NativeCollectives {
   readonly #mpi: NativeMpi;
@@ -53,11 +54,11 @@ export class MpiCollectives implements NativeCollectives {
   }
 
   Barrier(comm: CommHandle): Promise<void> {
-    return this.#await(this.#mpi.ibarrier(this.#comm(comm)), () => 'barrier()');
+    return this.#await(this.#mpi.ibarrier(this.#comm(comm)), () => 'barrier()', []);
   }
 
   Bcast(comm: CommHandle, buf: TypedArray, root: number): Promise<void> {
-    return this.#await(this.#mpi.ibcast(this.#comm(comm), buf, buf.byteLength, root), () => `Bcast(root=${root})`);
+    return this.#await(this.#mpi.ibcast(this.#comm(comm), buf, buf.byteLength, root), () => `Bcast(root=${root})`, [buf]);
   }
 
   Allreduce(comm: CommHandle, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> | undefined {
@@ -68,7 +69,7 @@ export class MpiCollectives implements NativeCollectives {
     if (kBitwise.has(code) && (dtype === kFloat32 || dtype === kFloat64)) return undefined;
     const send = sendbuf === recvbuf ? null : sendbuf;
     const handle = this.#mpi.iallreduce(this.#comm(comm), send, recvbuf, recvbuf.length, dtype, code);
-    return this.#await(handle, () => `Allreduce(op=${op.name})`);
+    return this.#await(handle, () => `Allreduce(op=${op.name})`, [sendbuf, recvbuf]);
   }
 
   Gatherv(
@@ -81,11 +82,11 @@ export class MpiCollectives implements NativeCollectives {
   ): Promise<void> {
     const isRoot = comm.rank === root;
     const width = (isRoot && recvbuf ? recvbuf : sendbuf).BYTES_PER_ELEMENT;
-    // MPI reads counts and displacements until the gather completes: they live as long as the promise.
+    // MPI reads counts and displacements until the gather completes: held with the buffers.
     const byteCounts = isRoot ? Int32Array.from(counts, (c) => c * width) : null;
     const byteDispls = isRoot ? Int32Array.from(displs, (d) => d * width) : null;
     const sendBytes = isRoot ? byteCounts![root]! : sendbuf.byteLength;
     const handle = this.#mpi.igatherv(this.#comm(comm), sendbuf, sendBytes, isRoot ? recvbuf : null, byteCounts, byteDispls, root);
-    return this.#await(handle, () => `Gatherv(root=${root})`).finally(() => void [byteCounts, byteDispls]);
+    return this.#await(handle, () => `Gatherv(root=${root})`, [sendbuf, recvbuf, byteCounts, byteDispls]);
   }
 }

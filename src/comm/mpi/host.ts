@@ -80,6 +80,8 @@ export class MpiRanks implements RankHost {
 
   async start(): Promise<void> {
     const launcher = await findLauncher(this.#options.mpirun);
+    // stop() may come while start() awaits (an interrupt during start-up): start nothing then.
+    if (this.#stopping) return;
     if (!addonBuilt()) throw MpiErrors.AddonMissing(addonPath());
     const token = randomBytes(16).toString('hex');
     const remote = Boolean(this.#options.hostfile);
@@ -89,6 +91,10 @@ export class MpiRanks implements RankHost {
       // Ranks on other hosts connect over the network; local ones over loopback only.
       server.listen(0, remote ? undefined : '127.0.0.1', () => resolve());
     });
+    if (this.#stopping) {
+      server.close();
+      return;
+    }
     const port = (server.address() as net.AddressInfo).port;
     const host = remote ? process.env.TSLAB_PARALLEL_MPI_CONTROL_HOST || os.hostname() : '127.0.0.1';
     const started = new Promise<void>((resolve, reject) => (this.#starting = { resolve, reject }));

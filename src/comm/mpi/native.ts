@@ -50,7 +50,8 @@ export interface NativeMpi {
   progress(): number;
   progressSpin(maxNs: number): number;
   startProgress(onWake: () => void): void;
-  park(watches: Int32Array | null): void;
+  /** `streaming`: a large transfer is in flight; the thread polls without sleeping. */
+  park(watches: Int32Array | null, streaming: boolean): void;
   unpark(): void;
   setBackoff(spinNs: number, yieldNs: number, maxSleepNs: number): void;
 

@@ -88,6 +88,8 @@ export class MpiTransport implements Transport, ProgressEngine {
   readonly #waiters: Waiters;
   /** Sends and drains the rank must finish before it may finalize. */
   #unfinished = 0;
+  /** Large payloads moving now (sent or received): a parked wait keeps polling for them. */
+  #streaming = 0;
 
   constructor(mpi: NativeMpi, hooks: MpiHooks, options: MpiTransportOptions) {
     this.#mpi = mpi;
@@ -106,7 +108,7 @@ export class MpiTransport implements Transport, ProgressEngine {
     this.#waiters = new Waiters(this, options.spinNs, hooks);
     mpi.setBackoff(options.backoff.spinNs, options.backoff.yieldNs, options.backoff.maxSleepNs);
     mpi.startProgress(() => this.#woken());
-    this.collectives = new MpiCollectives(mpi, this.#contexts, (handle, what) => this.awaitRequest(handle, what));
+    this.collectives = new MpiCollectives(mpi, this.#contexts, (handle, what, buffers) => this.awaitRequest(handle, what, buffers));
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -132,13 +134,16 @@ export class MpiTransport implements Transport, ProgressEngine {
     const op = new OpRecord();
     let left = 2;
     const finish: OnComplete = (_s, _t, _b, error) => {
+      void payload; // sent from the caller's array: it must outlive the send, even a temporary one
       if (error && !op.done) op.fail(this.#error(error, `sending ${bytes} bytes to rank ${dest}`));
       if (--left === 0) {
         op.done = true;
         this.#unfinished--;
+        this.#streaming--;
       }
     };
     this.#unfinished++;
+    this.#streaming++;
     const started = (handle: number) => (handle === 0 ? finish(0, 0, 0, 0, 0) : this.#pending.set(handle, finish));
     started(this.#mpi.isendHeader(ctx.comm, to, tag, headerWord(kind, dtype, true), sequence, bytes));
     started(this.#mpi.isend(this.#dataComm, dest, sequence, payload, bytes));
@@ -222,14 +227,26 @@ export class MpiTransport implements Transport, ProgressEngine {
 
   #receivePayload(op: RecvOp, source: number, header: Header, into: Uint8Array, then: () => void): void {
     const handle = this.#mpi.irecv(this.#dataComm, source, header.sequence, into, header.bytes);
-    this.#pending.set(handle, (_s, _t, _b, error) => (error ? op.fail(this.#error(error, `receiving from rank ${source}`)) : then()));
+    this.#streaming++;
+    this.#pending.set(handle, (_s, _t, _b, error) => {
+      void into; // MPI writes into it until now
+      this.#streaming--;
+      if (error) op.fail(this.#error(error, `receiving from rank ${source}`));
+      else then();
+    });
   }
 
   /** Receives and drops a payload nobody can take, so its sender can finish. */
   #drain(source: number, header: Header): void {
     this.#unfinished++;
-    const handle = this.#mpi.irecv(this.#dataComm, source, header.sequence, new Uint8Array(header.bytes), header.bytes);
-    this.#pending.set(handle, () => this.#unfinished--);
+    this.#streaming++;
+    const sink = new Uint8Array(header.bytes);
+    const handle = this.#mpi.irecv(this.#dataComm, source, header.sequence, sink, header.bytes);
+    this.#pending.set(handle, () => {
+      void sink; // MPI writes into it until now
+      this.#unfinished--;
+      this.#streaming--;
+    });
   }
 
   // ---- probing -----------------------------------------------------------------------------
@@ -304,7 +321,7 @@ export class MpiTransport implements Transport, ProgressEngine {
   }
 
   park(watches: Int32Array | null): void {
-    this.#mpi.park(watches);
+    this.#mpi.park(watches, this.#streaming > 0);
   }
 
   unpark(): void {
@@ -317,12 +334,18 @@ export class MpiTransport implements Transport, ProgressEngine {
 
   /**
    * Resolves when the request `handle` (0: already done) completes; rejects with its error.
-   * A request that completes within the spin gives an already settled promise: no async frame.
+   * `buffers` are what MPI reads or writes meanwhile: held here, so that the garbage collector
+   * cannot free a temporary array under MPI's feet. A request that completes within the spin
+   * gives an already settled promise: no async frame.
    */
-  awaitRequest(handle: number, what: () => string): Promise<void> {
+  awaitRequest(handle: number, what: () => string, buffers: readonly unknown[]): Promise<void> {
     if (handle === 0) return kDone;
     const op = new OpRecord();
-    this.#pending.set(handle, (_s, _t, _b, error) => (error ? op.fail(this.#error(error, what())) : (op.done = true)));
+    this.#pending.set(handle, (_s, _t, _b, error) => {
+      void buffers; // alive until MPI is done with them
+      if (error) op.fail(this.#error(error, what()));
+      else op.done = true;
+    });
     const ready = () => op.done;
     const settled = () => (op.error ? Promise.reject(op.error) : kDone);
     return this.spin(ready) ? settled() : this.wait(ready, what).then(settled);
