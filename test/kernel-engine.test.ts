@@ -50,6 +50,11 @@ describe('names of earlier cells', () => {
     expect(await evaluate(k, 'helper() + new Box(before).v')).toBe('21');
   });
 
+  it('are values in a class heritage: a class extends a class of an earlier cell', async () => {
+    await evaluate(k, 'class Shape { area() { return 0; } describe() { return `area ${this.area()}`; } }');
+    expect(await evaluate(k, 'class Square extends Shape { constructor(private s: number) { super(); } override area() { return this.s ** 2; } }\nnew Square(3).describe()')).toBe('area 9');
+  });
+
   it('can be declared again by a later cell', async () => {
     expect(await evaluate(k, 'const again = "first";\nagain')).toBe('first');
     expect(await evaluate(k, 'const again = 2;\nagain * 21')).toBe('42');

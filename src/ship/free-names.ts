@@ -9,6 +9,7 @@
  * for the compiler until something is actually shipped.
  */
 import type * as TS from 'typescript';
+import { analyzeScopes } from '../util/scope.js';
 import { checkSyntax } from './syntax.js';
 
 let tsModule: typeof TS | undefined;
@@ -115,12 +116,6 @@ function parametersOf(ts: typeof TS, fn: TS.SignatureDeclaration): ParameterInfo
   }));
 }
 
-/** A lexical scope: the names declared directly in it. */
-interface Scope {
-  readonly names: Set<string>;
-  readonly parent: Scope | undefined;
-}
-
 interface MutableReference {
   name: string;
   viaExports: boolean;
@@ -128,10 +123,14 @@ interface MutableReference {
   typeofOnly: boolean;
 }
 
+/**
+ * The free names of the shipped root (the shared scope analysis finds them), classified for
+ * shipping: `exports.NAME` is a reference to the notebook name NAME, `typeof x` tolerates a
+ * missing x, and some references run when the root is defined rather than when it is called.
+ */
 class ScopeWalker {
   readonly #ts: typeof TS;
   readonly #root: TS.Node;
-  readonly #scopes = new Map<TS.Node, Scope>();
   readonly #refs = new Map<string, MutableReference>();
   dynamicExports = false;
 
@@ -141,70 +140,18 @@ class ScopeWalker {
   }
 
   run(): void {
-    this.#visit(this.#root, undefined);
+    for (const ref of analyzeScopes(this.#root).references) {
+      if (ref.resolution === 'free') this.#reference(ref.node);
+    }
   }
 
   references(): FreeReference[] {
     return [...this.#refs.values()];
   }
 
-  #visit(node: TS.Node, scope: Scope | undefined): void {
-    const ts = this.#ts;
-    const own = this.#scopeFor(node, scope);
-    if (ts.isIdentifier(node)) {
-      if (isReference(ts, node)) this.#reference(node, own);
-      return;
-    }
-    ts.forEachChild(node, (child) => this.#visit(child, own));
-  }
-
-  /** Creates the scope that `node` opens (if any), with its declarations hoisted in. */
-  #scopeFor(node: TS.Node, parent: Scope | undefined): Scope | undefined {
-    const ts = this.#ts;
-    let names: Set<string> | undefined;
-    if (isFunctionScope(ts, node)) {
-      names = new Set<string>();
-      const fn = node as TS.SignatureDeclaration & { body?: TS.Node; name?: TS.Node };
-      // A named function expression sees its own name; `arguments` exists in non-arrow functions.
-      if (ts.isFunctionExpression(node) && node.name) names.add(node.name.text);
-      if (!ts.isArrowFunction(node) && !ts.isClassStaticBlockDeclaration(node)) names.add('arguments');
-      if (!ts.isClassStaticBlockDeclaration(node)) {
-        for (const p of (node as TS.SignatureDeclaration).parameters) collectBindingNames(ts, p.name, names);
-      }
-      const body = ts.isClassStaticBlockDeclaration(node) ? node.body : fn.body;
-      if (body && ts.isBlock(body)) {
-        collectVarNames(ts, body, names);
-        collectLexicalNames(ts, body.statements, names);
-      }
-    } else if (ts.isClassLike(node)) {
-      // The class name is visible inside the class (class expressions included).
-      if (node.name) names = new Set([node.name.text]);
-    } else if (ts.isBlock(node) && !isFunctionScope(ts, node.parent)) {
-      names = new Set<string>();
-      collectLexicalNames(ts, node.statements, names);
-    } else if (ts.isCaseBlock(node)) {
-      names = new Set<string>();
-      for (const clause of node.clauses) collectLexicalNames(ts, clause.statements, names);
-    } else if (ts.isForStatement(node) || ts.isForInStatement(node) || ts.isForOfStatement(node)) {
-      const init = node.initializer;
-      if (init && ts.isVariableDeclarationList(init) && isLexical(ts, init)) {
-        names = new Set<string>();
-        for (const d of init.declarations) collectBindingNames(ts, d.name, names);
-      }
-    } else if (ts.isCatchClause(node) && node.variableDeclaration) {
-      names = new Set<string>();
-      collectBindingNames(ts, node.variableDeclaration.name, names);
-    }
-    if (!names) return parent;
-    const scope: Scope = { names, parent };
-    this.#scopes.set(node, scope);
-    return scope;
-  }
-
-  #reference(id: TS.Identifier, scope: Scope | undefined): void {
+  #reference(id: TS.Identifier): void {
     const ts = this.#ts;
     const name = id.text;
-    if (isDeclared(scope, name)) return;
     if (name === 'exports') {
       const parent = id.parent;
       if (ts.isPropertyAccessExpression(parent) && parent.expression === id && ts.isIdentifier(parent.name)) {
@@ -253,11 +200,6 @@ class ScopeWalker {
   }
 }
 
-function isDeclared(scope: Scope | undefined, name: string): boolean {
-  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return true;
-  return false;
-}
-
 function isStatic(ts: typeof TS, node: TS.Node): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
 }
@@ -277,67 +219,7 @@ function isFunctionScope(ts: typeof TS, node: TS.Node | undefined): boolean {
   );
 }
 
-function isLexical(ts: typeof TS, list: TS.VariableDeclarationList): boolean {
-  return (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using | ts.NodeFlags.AwaitUsing)) !== 0;
-}
 
-/** Names bound by an identifier or a destructuring pattern. */
-function collectBindingNames(ts: typeof TS, name: TS.BindingName, into: Set<string>): void {
-  if (ts.isIdentifier(name)) {
-    into.add(name.text);
-    return;
-  }
-  for (const element of name.elements) {
-    if (ts.isBindingElement(element)) collectBindingNames(ts, element.name, into);
-  }
-}
 
-/** `var` declarations anywhere in a function body, not inside nested functions or classes. */
-function collectVarNames(ts: typeof TS, node: TS.Node, into: Set<string>): void {
-  ts.forEachChild(node, (child) => {
-    if (isFunctionScope(ts, child) || ts.isClassLike(child)) return;
-    if (ts.isVariableDeclarationList(child) && !isLexical(ts, child)) {
-      for (const d of child.declarations) collectBindingNames(ts, d.name, into);
-    }
-    collectVarNames(ts, child, into);
-  });
-}
 
-/** let/const/class/function declarations made directly in a statement list. */
-function collectLexicalNames(ts: typeof TS, statements: readonly TS.Statement[], into: Set<string>): void {
-  for (const stmt of statements) {
-    if (ts.isVariableStatement(stmt) && isLexical(ts, stmt.declarationList)) {
-      for (const d of stmt.declarationList.declarations) collectBindingNames(ts, d.name, into);
-    } else if ((ts.isFunctionDeclaration(stmt) || ts.isClassDeclaration(stmt)) && stmt.name) {
-      into.add(stmt.name.text);
-    }
-  }
-}
 
-/** Whether an identifier is a use of a binding (not a declaration, label or property name). */
-function isReference(ts: typeof TS, id: TS.Identifier): boolean {
-  const p = id.parent;
-  if (!p) return false;
-  if (ts.isPropertyAccessExpression(p)) return p.expression === id;
-  if (ts.isVariableDeclaration(p) || ts.isParameter(p)) return p.name !== id;
-  if (ts.isBindingElement(p)) return p.name !== id && p.propertyName !== id;
-  if (
-    ts.isFunctionDeclaration(p) ||
-    ts.isFunctionExpression(p) ||
-    ts.isClassDeclaration(p) ||
-    ts.isClassExpression(p) ||
-    ts.isMethodDeclaration(p) ||
-    ts.isPropertyDeclaration(p) ||
-    ts.isGetAccessorDeclaration(p) ||
-    ts.isSetAccessorDeclaration(p) ||
-    ts.isPropertyAssignment(p) ||
-    ts.isEnumMember(p)
-  ) {
-    return p.name !== id;
-  }
-  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return false;
-  if (ts.isMetaProperty(p)) return false;
-  if (ts.isJsxAttribute(p)) return p.name !== id;
-  // ShorthandPropertyAssignment (`{a}`) is a reference on purpose.
-  return true;
-}

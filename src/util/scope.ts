@@ -6,12 +6,19 @@
  *
  * Types are erased before code runs, so type positions are not references.
  */
-import ts from 'typescript';
+import type * as TS from 'typescript';
+
+// typescript is loaded on first use: this module is reachable from the package's entry (through
+// shipping), and a plain `import { Pool } from 'tslab-parallel'` should not pay for the compiler.
+let ts: typeof TS;
+function load(): void {
+  ts ??= require('typescript') as typeof TS;
+}
 
 export type Resolution = 'top' | 'inner' | 'free';
 
 export interface Reference {
-  readonly node: ts.Identifier;
+  readonly node: TS.Identifier;
   readonly name: string;
   readonly resolution: Resolution;
   /** True when the reference is written to (assignment target, ++/--, for-in/of target). */
@@ -28,7 +35,8 @@ export interface ScopeAnalysis {
 
 type Scope = { names: Set<string>; isTop: boolean; parent: Scope | null };
 
-export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
+export function analyzeScopes(root: TS.SourceFile | TS.Node): ScopeAnalysis {
+  load();
   const references: Reference[] = [];
   const top: Scope = { names: new Set(), isTop: true, parent: null };
   if (ts.isSourceFile(root)) {
@@ -41,7 +49,7 @@ export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
     return 'free';
   };
 
-  const visit = (node: ts.Node, scope: Scope): void => {
+  const visit = (node: TS.Node, scope: Scope): void => {
     if (isTypeOnly(node)) return;
     if (ts.isIdentifier(node)) {
       if (isReference(node)) {
@@ -57,14 +65,14 @@ export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
     ts.forEachChild(node, (child) => visit(child, scope));
   };
 
-  const visitScoped = (node: ts.Node, scope: Scope): void => {
+  const visitScoped = (node: TS.Node, scope: Scope): void => {
     ts.forEachChild(node, (child) => visit(child, scope));
   };
 
-  const scopeFor = (node: ts.Node, parent: Scope): Scope | null => {
+  const scopeFor = (node: TS.Node, parent: Scope): Scope | null => {
     const names = new Set<string>();
     if (ts.isFunctionLike(node) && !ts.isTypeNode(node) && 'body' in node) {
-      const fn = node as ts.SignatureDeclaration & { body?: ts.Node };
+      const fn = node as TS.SignatureDeclaration & { body?: TS.Node };
       for (const p of fn.parameters) bindingNames(p.name, names);
       // A named function expression sees its own name.
       if (ts.isFunctionExpression(node) && node.name) names.add(node.name.text);
@@ -76,7 +84,7 @@ export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
       return { names, isTop: false, parent };
     }
     if (ts.isBlock(node) || ts.isModuleBlock(node)) {
-      if (ts.isFunctionLike(node.parent)) return null; // declared with the function
+      if (ts.isFunctionLike(node.parent) || ts.isClassStaticBlockDeclaration(node.parent)) return null; // declared with its function
       declareBlockScoped(node.statements, names);
       return { names, isTop: false, parent };
     }
@@ -117,7 +125,8 @@ export function analyzeScopes(root: ts.SourceFile | ts.Node): ScopeAnalysis {
 }
 
 /** let/const/class/function/enum/import declarations directly in a statement list. */
-export function declareBlockScoped(statements: readonly ts.Statement[], into: Set<string>): void {
+export function declareBlockScoped(statements: readonly TS.Statement[], into: Set<string>): void {
+  load();
   for (const s of statements) {
     if (hasDeclareModifier(s)) continue;
     if (ts.isVariableStatement(s) && isLexical(s.declarationList)) {
@@ -137,9 +146,10 @@ export function declareBlockScoped(statements: readonly ts.Statement[], into: Se
 }
 
 /** `var` declarations anywhere in a function body (not in nested functions): they are hoisted. */
-export function declareVarScoped(body: ts.Node, into: Set<string>): void {
-  const walk = (node: ts.Node): void => {
-    if (ts.isFunctionLike(node) || ts.isClassLike(node) || isTypeOnly(node)) return;
+export function declareVarScoped(body: TS.Node, into: Set<string>): void {
+  load();
+  const walk = (node: TS.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isClassStaticBlockDeclaration(node) || isTypeOnly(node)) return;
     if (ts.isVariableDeclarationList(node) && !isLexical(node) && !hasDeclareModifier(node.parent)) {
       for (const d of node.declarations) bindingNames(d.name, into);
     }
@@ -148,7 +158,8 @@ export function declareVarScoped(body: ts.Node, into: Set<string>): void {
   ts.forEachChild(body, walk);
 }
 
-export function bindingNames(name: ts.BindingName, into: Set<string>): void {
+export function bindingNames(name: TS.BindingName, into: Set<string>): void {
+  load();
   if (ts.isIdentifier(name)) {
     into.add(name.text);
     return;
@@ -159,7 +170,8 @@ export function bindingNames(name: ts.BindingName, into: Set<string>): void {
 }
 
 /** Value names an import declaration binds (type-only imports bind none). */
-export function importNames(s: ts.ImportDeclaration, into: Set<string>): void {
+export function importNames(s: TS.ImportDeclaration, into: Set<string>): void {
+  load();
   const clause = s.importClause;
   if (!clause || clause.isTypeOnly) return;
   if (clause.name) into.add(clause.name.text);
@@ -169,16 +181,17 @@ export function importNames(s: ts.ImportDeclaration, into: Set<string>): void {
   else for (const el of nb.elements) if (!el.isTypeOnly) into.add(el.name.text);
 }
 
-function isLexical(list: ts.VariableDeclarationList): boolean {
+function isLexical(list: TS.VariableDeclarationList): boolean {
   return (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const | ts.NodeFlags.Using | ts.NodeFlags.AwaitUsing)) !== 0;
 }
 
-function hasDeclareModifier(node: ts.Node): boolean {
+function hasDeclareModifier(node: TS.Node): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
 }
 
 /** Whether a namespace has runtime content (a value), rather than only types. */
-export function isInstantiated(m: ts.ModuleDeclaration): boolean {
+export function isInstantiated(m: TS.ModuleDeclaration): boolean {
+  load();
   if (hasDeclareModifier(m)) return false;
   const body = m.body;
   if (!body) return false;
@@ -188,9 +201,9 @@ export function isInstantiated(m: ts.ModuleDeclaration): boolean {
 }
 
 /** Nodes that exist only for the type checker and vanish from the emitted JavaScript. */
-function isTypeOnly(node: ts.Node): boolean {
+function isTypeOnly(node: TS.Node): boolean {
   return (
-    ts.isTypeNode(node) ||
+    (ts.isTypeNode(node) && !isClassHeritageValue(node)) ||
     ts.isInterfaceDeclaration(node) ||
     ts.isTypeAliasDeclaration(node) ||
     ts.isTypeParameterDeclaration(node) ||
@@ -202,21 +215,31 @@ function isTypeOnly(node: ts.Node): boolean {
   );
 }
 
+/** `class A extends Base<T>`: `Base` is a value (its type arguments are not), though TypeScript files it under types. */
+function isClassHeritageValue(node: TS.Node): boolean {
+  return (
+    ts.isExpressionWithTypeArguments(node) &&
+    ts.isHeritageClause(node.parent) &&
+    node.parent.token === ts.SyntaxKind.ExtendsKeyword &&
+    ts.isClassLike(node.parent.parent)
+  );
+}
+
 /** Whether an identifier names a value being read or written (as opposed to a property name or a declaration). */
-function isReference(id: ts.Identifier): boolean {
+function isReference(id: TS.Identifier): boolean {
   const p = id.parent;
   if (!p) return true;
   switch (p.kind) {
     case ts.SyntaxKind.PropertyAccessExpression:
-      return (p as ts.PropertyAccessExpression).expression === id;
+      return (p as TS.PropertyAccessExpression).expression === id;
     case ts.SyntaxKind.QualifiedName:
-      return (p as ts.QualifiedName).left === id;
+      return (p as TS.QualifiedName).left === id;
     case ts.SyntaxKind.PropertyAssignment:
-      return (p as ts.PropertyAssignment).initializer === id;
+      return (p as TS.PropertyAssignment).initializer === id;
     case ts.SyntaxKind.ShorthandPropertyAssignment:
       return true;
     case ts.SyntaxKind.BindingElement: {
-      const b = p as ts.BindingElement;
+      const b = p as TS.BindingElement;
       return b.initializer === id;
     }
     case ts.SyntaxKind.VariableDeclaration:
@@ -224,7 +247,7 @@ function isReference(id: ts.Identifier): boolean {
     case ts.SyntaxKind.PropertyDeclaration:
     case ts.SyntaxKind.PropertySignature:
     case ts.SyntaxKind.EnumMember:
-      return (p as ts.VariableDeclaration).initializer === id;
+      return (p as TS.VariableDeclaration).initializer === id;
     case ts.SyntaxKind.FunctionDeclaration:
     case ts.SyntaxKind.FunctionExpression:
     case ts.SyntaxKind.ClassDeclaration:
@@ -238,7 +261,7 @@ function isReference(id: ts.Identifier): boolean {
     case ts.SyntaxKind.InterfaceDeclaration:
     case ts.SyntaxKind.TypeAliasDeclaration:
     case ts.SyntaxKind.TypeParameter:
-      return (p as ts.NamedDeclaration).name !== id;
+      return (p as TS.NamedDeclaration).name !== id;
     case ts.SyntaxKind.ImportClause:
     case ts.SyntaxKind.NamespaceImport:
     case ts.SyntaxKind.ImportSpecifier:
@@ -262,8 +285,8 @@ function isReference(id: ts.Identifier): boolean {
   }
 }
 
-function isWritten(id: ts.Identifier): boolean {
-  let node: ts.Node = id;
+function isWritten(id: TS.Identifier): boolean {
+  let node: TS.Node = id;
   let parent = node.parent;
   // Walk out of destructuring assignment patterns: [a, b] = …, ({ a } = …).
   while (
