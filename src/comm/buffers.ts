@@ -2,18 +2,9 @@
  * Typed arrays as message buffers. Messages carry raw bytes plus a one-byte element-type code,
  * so an object `recv()` of a buffer message can rebuild the sender's array type.
  */
-export type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+import type { TypedArray } from '../util/typed-array.js';
+
+export type { TypedArray };
 
 type TypedArrayConstructor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;

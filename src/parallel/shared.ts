@@ -2,18 +2,9 @@
  * Typed arrays in shared memory. A prange body writes into arrays that every thread sees; an
  * array allocated here is shared from the start, so no loop ever has to copy it.
  */
-export type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+import type { TypedArray } from '../util/typed-array.js';
+
+export type { TypedArray };
 
 /** A typed array constructor: Float64Array, Int32Array, … */
 export interface TypedArrayConstructor<T extends TypedArray> {

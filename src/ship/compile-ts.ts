@@ -7,6 +7,7 @@
  *
  * The kernel's engine compiles notebook cells; this is only for .ts files that cells import.
  */
+import { transpileToCommonJs } from '../util/transpile.js';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -52,18 +53,7 @@ function compile(file: string, done: Map<string, string>): string {
   const source = fs.readFileSync(file, 'utf8');
   const outFile = path.join(compiledModuleDirectory(), `${hash(file).slice(0, 12)}-${path.basename(file).replace(/\.[cm]?tsx?$/, '')}.js`);
   done.set(file, outFile); // before recursing: import cycles resolve to the same output
-  const ts = typescript();
-  const out = ts.transpileModule(source, {
-    fileName: file,
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-      inlineSourceMap: true,
-      inlineSources: true,
-      jsx: ts.JsxEmit.React,
-    },
-  }).outputText;
+  const out = transpileToCommonJs(source, file);
   const code = rewriteRelativeRequires(out, path.dirname(file), done);
   writeIfChanged(outFile, code);
   return outFile;

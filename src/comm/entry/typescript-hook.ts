@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import { hasTopLevelAwait } from '../../util/top-level-await.js';
+import { transpileToCommonJs } from '../../util/transpile.js';
 
 type CompilingModule = { _compile(code: string, filename: string): void };
 
@@ -20,18 +21,7 @@ export function registerTypeScript(): void {
   const extensions = (Module as unknown as { _extensions: Record<string, (m: CompilingModule, filename: string) => void> })._extensions;
   const compile = (module: CompilingModule, filename: string): void => {
     const source = wrapTopLevelAwait(ts, fs.readFileSync(filename, 'utf8'), filename);
-    const { outputText } = ts.transpileModule(source, {
-      fileName: filename,
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        inlineSourceMap: true,
-        inlineSources: true,
-        jsx: ts.JsxEmit.React,
-      },
-    });
-    module._compile(outputText, filename);
+    module._compile(transpileToCommonJs(source, filename), filename);
   };
   for (const ext of ['.ts', '.cts', '.mts', '.tsx']) extensions[ext] = compile;
 }
