@@ -1,7 +1,9 @@
 /**
- * `tslab-parallel slides` makes reveal.js decks that work offline: a deck opened from disk in
- * headless Chromium renders its plotly figures and requests nothing beyond the file system or
- * localhost. A screenshot of the figure's slide is kept in build/artifacts/.
+ * `tslab-parallel slides` makes reveal.js decks that work offline. The test exports a lecture as
+ * committed (notebooks/07-diffusion.ipynb, with its outputs) and opens the deck from disk in
+ * headless Chromium: the slide with the 2D diffusion heatmaps renders its plotly figure (the SVG
+ * and both heatmaps are in the page), and the page requests nothing beyond the file system or
+ * localhost. A screenshot of that slide is kept in build/artifacts/.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -14,22 +16,23 @@ import { isLocalUrl, launchChromium } from './helpers/browser.js';
 const root = resolve(__dirname, '..');
 const cli = join(root, 'dist', 'src', 'cli.js');
 const artifacts = join(root, 'build', 'artifacts');
+const lecture = '07-diffusion';
+const figureTitle = '2D diffusion, 256 × 128 points: initial field and after 5000 steps (np 4)';
 
-describe('offline slides', () => {
+describe('offline slides of a lecture', () => {
   let work: string;
   let deck: string;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tsp-slides-'));
-    execFileSync(process.execPath, [cli, 'run', join(root, 'notebooks', '00-hello.ipynb'), '--output', join(work, 'executed')], { stdio: 'pipe' });
-    execFileSync(process.execPath, [cli, 'slides', join(work, 'executed'), '--output', join(work, 'slides')], { stdio: 'pipe' });
-    deck = join(work, 'slides', '00-hello.slides.html');
+    execFileSync(process.execPath, [cli, 'slides', join(root, 'notebooks', `${lecture}.ipynb`), '--output', join(work, 'slides')], { stdio: 'pipe' });
+    deck = join(work, 'slides', `${lecture}.slides.html`);
   }, 120_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('writes a deck and its assets beside it', () => {
-    expect(readdirSync(join(work, 'slides')).sort()).toEqual(['00-hello.slides.html', 'assets']);
+    expect(readdirSync(join(work, 'slides')).sort()).toEqual([`${lecture}.slides.html`, 'assets']);
     expect(readdirSync(join(work, 'slides', 'assets')).sort()).toEqual(['jquery.min.js', 'mathjax-stub.js', 'require.js', 'reveal.js']);
   });
 
@@ -39,7 +42,7 @@ describe('offline slides', () => {
     expect(externalResources('<a href="https://plotly.com/">link</a><link rel="icon" href="https://x/icon.png">')).toEqual([]);
   });
 
-  it('renders its plotly figure in headless Chromium without leaving the machine', async () => {
+  it('renders the heatmaps slide in headless Chromium without leaving the machine', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -47,21 +50,41 @@ describe('offline slides', () => {
       const errors: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       page.on('pageerror', (e) => errors.push(e.message));
-      // Slide 3 ("Rich output") holds the figure; reveal.js reads the slide from the hash.
-      await page.goto(`file://${deck}#/2`);
-      await page.waitForFunction(() => document.querySelectorAll('.tsp-plotly svg.main-svg').length > 0, null, { timeout: 30_000 });
-      const rendered = await page.evaluate(() => ({
-        traces: document.querySelectorAll('.tsp-plotly .scatterlayer .trace').length,
-        title: document.querySelector('.tsp-plotly .gtitle')?.textContent,
-        present: document.querySelector('.slides section.present')?.textContent?.includes('Rich output'),
-      }));
+      await page.goto(`file://${deck}`);
+      // Find the slide that holds the figure: top-level sections are reveal.js's horizontal
+      // slides, sections inside them its vertical ones (subslides); the URL hash selects one.
+      const where = await page.evaluate((title) => {
+        const figure = [...document.querySelectorAll('.tsp-plotly')].find((d) => (d.parentElement?.innerHTML ?? '').includes(title));
+        const section = figure?.closest('section');
+        if (!section) return null;
+        const top = [...document.querySelectorAll('.slides > section')];
+        const outer = section.parentElement?.closest('section') ?? section;
+        const h = top.indexOf(outer);
+        const v = outer === section ? 0 : [...outer.querySelectorAll(':scope > section')].indexOf(section);
+        return { h, v };
+      }, figureTitle);
+      expect(where).not.toBeNull();
+      await page.goto(`file://${deck}#/${where!.h}/${where!.v}`);
+      await page.waitForFunction((title) => [...document.querySelectorAll('.slides section.present .tsp-plotly .gtitle')].some((t) => t.textContent === title), figureTitle, { timeout: 30_000 });
+      await page.waitForTimeout(500); // let reveal.js finish its transition before the screenshot
+      await page.evaluate(() => document.querySelector('.slides section.present .tsp-plotly')?.scrollIntoView({ block: 'center' }));
+      const rendered = await page.evaluate(() => {
+        const present = [...document.querySelectorAll('.slides section.present .tsp-plotly')];
+        return {
+          svgs: present.filter((d) => d.querySelector('svg.main-svg')).length,
+          heatmaps: present.reduce((n, d) => n + d.querySelectorAll('.heatmaplayer image, .heatmaplayer .hm').length, 0),
+          axisTitles: present.flatMap((d) => [...d.querySelectorAll('.xtitle, .ytitle, .x2title, .y2title')].map((t) => t.textContent)),
+        };
+      });
       mkdirSync(artifacts, { recursive: true });
-      await page.screenshot({ path: join(artifacts, 'slides-00-hello.png') });
-      expect(rendered).toEqual({ traces: 1, title: 'Triangular numbers', present: true });
+      await page.screenshot({ path: join(artifacts, `slides-${lecture}.png`) });
+      expect(rendered.svgs).toBe(1);
+      expect(rendered.heatmaps).toBeGreaterThanOrEqual(2);
+      expect(rendered.axisTitles.sort()).toEqual(['x', 'x', 'y', 'y']);
       expect(requests.filter((u) => !isLocalUrl(u))).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
