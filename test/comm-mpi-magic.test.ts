@@ -6,22 +6,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mpiUnavailable } from './fixtures/comm/backends.js';
-import { startSession, type KernelSession } from './helpers/kernel-session.js';
+import { useKernelSession } from './helpers/kernel-session.js';
 import { descendants, survivors, waitForProcesses } from './helpers/process-tree.js';
 
 /** The kernel's magic registry (src/magics/index.ts) lists %%mpirun once the comm layer is wired in. */
 const registered = fs.readFileSync(path.resolve(__dirname, '..', 'dist', 'src', 'magics', 'index.js'), 'utf8').includes('mpirun');
 
 describe.skipIf(mpiUnavailable || !registered)('%%mpirun --backend mpi in the kernel', () => {
-  let k: KernelSession;
-  beforeAll(async () => {
-    k = await startSession();
-  }, 60_000);
-  afterAll(async () => {
-    await k?.stop();
-  });
+  const k = useKernelSession();
 
   it('runs the cell on every rank, output labelled [rank k]', async () => {
     const r = await k.run('%%mpirun -np 2 --backend mpi\nconsole.log(`hello from ${rank} of ${size} over ${comm.backend}`);');

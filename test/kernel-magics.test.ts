@@ -56,6 +56,23 @@ describe('%lsmagic and help', () => {
   });
 });
 
+describe("a magic's value in a variable (x = %magic, as in IPython)", () => {
+  it('binds the TimeitResult of `%timeit -o` to a typed variable, shown as its report', async () => {
+    await run('function work(n: number) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }');
+    const bound = await run('const t = %timeit -o -q -n 10 -r 3 work(100)');
+    expect(bound.reply.content.status).toBe('ok');
+    expect(streamOf(bound)).toBe(''); // -q: nothing printed
+    expect(await evaluate(k, '[t.loops, t.repeat, t.timings.length, t.best <= t.worst]')).toBe('[ 10, 3, 3, true ]');
+    expect(await evaluate(k, 't')).toMatch(/^\S+ .s ± \S+ .s per loop \(mean ± std\. dev\. of 3 runs, 10 loops each\)$/);
+  });
+
+  it('binds the value of `%time expr`', async () => {
+    const r = await run('let answer = %time 6 * 7');
+    expect(streamOf(r)).toMatch(/^CPU times: user .*\nWall time: /);
+    expect(await evaluate(k, 'answer + 0')).toBe('42');
+  });
+});
+
 describe('usage errors: one line, the valid choices, a did-you-mean', () => {
   it('an unknown line magic', async () => {
     const msg = usageError(await run('%tiem 1 + 1'));

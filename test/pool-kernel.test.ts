@@ -3,19 +3,13 @@
  * worker, an interrupt during a map ends the cell and the pool stays usable, a long map shows a
  * live progress display, and closing the pool or the kernel leaves no worker behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { descendants, survivors } from './helpers/process-tree.js';
-import { startSession, type KernelSession } from './helpers/kernel-session.js';
+import { useKernelSession } from './helpers/kernel-session.js';
 import { delay } from './helpers/wait.js';
 
 describe('%pool in the kernel', () => {
-  let k: KernelSession;
-  beforeAll(async () => {
-    k = await startSession();
-  }, 60_000);
-  afterAll(async () => {
-    await k?.stop();
-  });
+  const k = useKernelSession();
 
   it('starts a pool and reports its status', async () => {
     const r = await k.run('%pool 2');
@@ -82,6 +76,13 @@ describe('%pool in the kernel', () => {
     expect(await survivors(before)).toEqual([]);
     const gone = await k.run('typeof pool');
     expect(gone.result).toBe('undefined');
+  });
+
+  it('ships notebook functions from a Pool made in a cell, not only from %pool', async () => {
+    await k.run('const scale = 3;\nfunction triple(x: number) { return x * scale; }');
+    const r = await k.run('import { Pool } from "tslab-parallel";\nconst own = new Pool({ workers: 2 });\nconst out = await own.map(triple, [1, 2, 3]);\nawait own.close();\nout');
+    expect(r.status).toBe('ok');
+    expect(r.result?.replace(/\s+/g, ' ')).toBe('[ 3, 6, 9 ]');
   });
 
   it('leaves no process behind when the kernel shuts down with a pool open', async () => {

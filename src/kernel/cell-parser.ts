@@ -10,12 +10,14 @@ import ts from 'typescript';
 
 export type Segment =
   | { readonly kind: 'code'; readonly source: string; readonly line: number }
-  | { readonly kind: 'line-magic'; readonly name: string; readonly args: string; readonly line: number; readonly help: boolean }
+  /** `assign`: the variable of `name = %magic args`, which receives the magic's value (as in IPython). */
+  | { readonly kind: 'line-magic'; readonly name: string; readonly args: string; readonly line: number; readonly help: boolean; readonly assign?: string }
   | { readonly kind: 'cell-magic'; readonly name: string; readonly args: string; readonly body: string; readonly line: number; readonly help: boolean }
   | { readonly kind: 'shell'; readonly command: string; readonly line: number };
 
 const kCellMagic = /^%%([A-Za-z_][\w-]*)(\?{1,2})?(?:[ \t]+(.*))?$/;
 const kLineMagic = /^%([A-Za-z_][\w-]*)(\?{1,2})?(?:[ \t]+(.*))?$/;
+const kAssignedLineMagic = /^(?:(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*=\s*%([A-Za-z_][\w-]*)(?:[ \t]+(.*))?$/;
 const kHelpPrefix = /^\?{1,2}(%{1,2})([A-Za-z_][\w-]*)\s*$/;
 const kShell = /^!(.*\S.*)$/;
 
@@ -47,7 +49,7 @@ export function parseCell(text: string): Segment[] {
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     const line = raw.trimEnd();
-    if (/^[%!?]/.test(line) && code.length > 0 && endsInsideLiteral(code.join('\n'))) {
+    if ((/^[%!?]/.test(line) || kAssignedLineMagic.test(line)) && code.length > 0 && endsInsideLiteral(code.join('\n'))) {
       code.push(raw);
       return;
     }
@@ -65,6 +67,12 @@ export function parseCell(text: string): Segment[] {
       flush(lineNo + 1);
       const m = kCellMagic.exec(line)!;
       segments.push({ kind: 'cell-magic', name: m[1], help: !!m[2], args: '', body: '\0misplaced', line: lineNo });
+      return;
+    }
+    const assigned = kAssignedLineMagic.exec(line);
+    if (assigned) {
+      flush(lineNo + 1);
+      segments.push({ kind: 'line-magic', name: assigned[2], help: false, args: (assigned[3] ?? '').trim(), line: lineNo, assign: assigned[1] });
       return;
     }
     const magic = kLineMagic.exec(line);

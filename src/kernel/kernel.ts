@@ -247,8 +247,14 @@ export class Kernel {
         if (code !== 0) scope.stream('stderr', `[command exited with code ${code ?? 'a signal'}: ${s.command}]\n`);
         return undefined;
       }
-      case 'line-magic':
-        return this.#runMagic('line', s.name, s.help, s.args, '', s.line, scope);
+      case 'line-magic': {
+        const value = await this.#runMagic('line', s.name, s.help, s.args, '', s.line, scope);
+        if (s.assign === undefined) return value;
+        // `x = %timeit -o …`: the value goes to a notebook variable, not to the output.
+        scope.engine.bind(s.assign, value, this.#parts.magics.get('line', s.name).resultType ?? 'any');
+        scope.definitions.registerBinding(s.assign, `%${s.name}`);
+        return undefined;
+      }
       case 'cell-magic':
         if (isMisplacedCellMagic(s)) throw Errors.MisplacedCellMagic(s.name);
         return this.#runMagic('cell', s.name, s.help, s.args, s.body, s.line + 1, scope);

@@ -4,6 +4,7 @@
  * Reports "mean ± std. dev. per loop (mean ± std. dev. of R runs, N loops each)".
  * A statement that awaits is awaited on each call.
  */
+import { inspect } from 'node:util';
 import { formatSeconds } from './format-time.js';
 import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 
@@ -32,6 +33,11 @@ export class TimeitResult {
 
   get worst(): number {
     return Math.max(...this.timings);
+  }
+
+  /** Shown as its one-line report (a cell ending with it, console.log). */
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   toString(): string {
@@ -84,8 +90,9 @@ async function timeit(ctx: MagicContext, statement: string, lineOffset: number):
 export const timeitLine: MagicSpec = {
   name: 'timeit',
   kind: 'line',
+  resultType: 'import("tslab-parallel").TimeitResult | undefined',
   description: "Time a statement precisely: many loops, several runs, mean ± standard deviation (IPython's %timeit).",
-  examples: ['%timeit integrateExp(0, 1, 1e-8)', '%timeit -n 10 -r 3 serialSum(1e6)'],
+  examples: ['%timeit integrateExp(0, 1, 1e-8)', '%timeit -n 10 -r 3 serialSum(1e6)', 'const t = %timeit -o -q integrateExp(0, 1, 1e-8)'],
   args: [...options, { kind: 'rest', name: 'statement', help: 'a statement to time.' }],
   handler: (ctx) => timeit(ctx, String(ctx.args.statement ?? ''), ctx.bodyLine - 1),
 };

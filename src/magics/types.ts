@@ -71,6 +71,8 @@ export interface MagicSpec {
   /** Examples shown by `%name?`, one per line. */
   readonly examples?: readonly string[];
   readonly args: readonly ArgumentSpec[];
+  /** The TypeScript type of the handler's value, for `x = %name …` (default `any`). */
+  readonly resultType?: string;
   /**
    * Runs the magic. A returned value other than undefined becomes the cell's execute_result,
    * as IPython's `%time expr` returns the value of expr.

@@ -2,6 +2,7 @@
  * src/parallel — shared-memory parallel loops: the %%parallel compiler (prange loops → thread
  * team) and its runtime, usable from a notebook or from any Node program.
  */
+import type { CompileOptions, CompileResult } from './compiler/index.js';
 import { parallelRuntime } from './runtime/instance.js';
 import { numThreads as currentNumThreads } from './runtime/thread-state.js';
 
@@ -12,18 +13,8 @@ export { parallelFor, parallelReduce, type ParallelForOptions, type ParallelRedu
 export { parallelRuntime, shutdownParallel } from './runtime/instance.js';
 export { ParallelRuntime, type ParallelRuntimeOptions } from './runtime/runtime.js';
 export { ensureSerialRuntime, installSerialRuntime, kRuntimeGlobal, type CompiledLoopRunner } from './runtime/serial-runtime.js';
-export {
-  compileParallelCell,
-  formatMessage,
-  categoryOf,
-  kRuntimeExpression,
-  type CompileOptions,
-  type CompileResult,
-  type CompiledLoop,
-  type CompileMessage,
-  type MessageCode,
-  type Severity,
-} from './compiler/index.js';
+export { formatMessage, categoryOf, type CompileMessage, type MessageCode, type Severity } from './compiler/messages.js';
+export type { CompileOptions, CompileResult, CompiledLoop } from './compiler/index.js';
 export { ParallelCompileError, Errors as ParallelErrors } from './errors.js';
 export type { LoopSpec, ChunkFunction, ThreadContext, ReductionOp, Schedule, ScheduleKind } from './spec.js';
 
@@ -40,4 +31,12 @@ export function setNumThreads(threads: number): void {
 /** The runtime that compiled %%parallel code calls (also installed as globalThis.__tsp_parallel). */
 export function __parallelRuntime(): ReturnType<typeof parallelRuntime> {
   return parallelRuntime();
+}
+
+/**
+ * Compiles a %%parallel cell. The compiler (and typescript) load on the first call: importing
+ * this package, as every pool worker and rank does, must not pay for them.
+ */
+export function compileParallelCell(source: string, options?: CompileOptions): CompileResult {
+  return (require('./compiler/index.js') as typeof import('./compiler/index.js')).compileParallelCell(source, options);
 }

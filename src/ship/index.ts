@@ -3,6 +3,7 @@
  * self-contained module that a worker thread, a child process or an MPI rank loads with
  * loadShipment() (./load.ts). See README.md in this directory for the conventions.
  */
+import { notebookDefinitions } from './notebook.js';
 import type { CodeTarget, DefinitionLookup } from './types.js';
 import { emitModule, type EntryCode } from './emit.js';
 import { Resolver } from './resolve.js';
@@ -28,8 +29,10 @@ export interface ShipOptions {
  * Throws UnshippableError (see ./errors.ts) naming the variable, its cell, why, and the fix.
  */
 export function ship(targets: Record<string, Function | CodeTarget>, options: ShipOptions = {}): Shipment {
-  const cwd = options.cwd ?? options.definitions?.cwd ?? process.cwd();
-  const resolver = new Resolver(options.definitions, cwd);
+  // In a kernel, code shipped without definitions (a pool made in a cell) still finds the notebook's.
+  const definitions = options.definitions ?? notebookDefinitions();
+  const cwd = options.cwd ?? definitions?.cwd ?? process.cwd();
+  const resolver = new Resolver(definitions, cwd);
   const entries: { key: string; binding: string }[] = [];
   const entryCode: EntryCode[] = [];
   Object.entries(targets).forEach(([key, target], index) => {

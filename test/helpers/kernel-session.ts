@@ -1,9 +1,10 @@
 /**
  * A real kernel process driven over the Jupyter protocol, with a compact view of each
- * execution: status, result text, streams, displays, error. For magic-level tests.
+ * execution (status, result text, streams, displays, error), for magic-level tests.
+ * Built on helpers/kernel.ts.
  */
-import { startKernel, type KernelProcess } from '../../dist/src/protocol/kernel-process.js';
-import type { Message } from '../../dist/src/protocol/messages.js';
+import { afterAll, beforeAll } from 'vitest';
+import { errorOf, outputsOf, resultOf, start, streamOf, type ExecuteResult, type KernelProcess, type Message } from './kernel.js';
 import { stripAnsi } from './text.js';
 
 export interface Run {
@@ -26,28 +27,51 @@ export interface KernelSession {
   stop(): Promise<void>;
 }
 
-export function summarise(iopub: Message[], reply: Message): Run {
-  const of = (t: string) => iopub.filter((m) => m.header.msg_type === t);
-  const streams = (name: string) => of('stream').filter((m) => m.content.name === name).map((m) => String(m.content.text)).join('');
-  const result = of('execute_result')[0]?.content.data as Record<string, unknown> | undefined;
-  const err = of('error')[0]?.content as { ename: string; evalue: string; traceback: string[] } | undefined;
+export function summarise(r: ExecuteResult): Run {
+  const err = errorOf(r);
   return {
-    status: String(reply.content.status),
-    result: result ? String(result['text/plain']) : undefined,
-    stdout: streams('stdout'),
-    stderr: streams('stderr'),
+    status: String(r.reply.content.status),
+    result: resultOf(r),
+    stdout: streamOf(r, 'stdout'),
+    stderr: streamOf(r, 'stderr'),
     error: err && { ename: err.ename, evalue: err.evalue, traceback: stripAnsi(err.traceback.join('\n')) },
-    displays: of('display_data'),
-    updates: of('update_display_data'),
-    iopub,
+    displays: outputsOf(r, 'display_data'),
+    updates: outputsOf(r, 'update_display_data'),
+    iopub: r.iopub,
   };
 }
 
 export async function startSession(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KernelSession> {
-  const kernel = await startKernel({ cwd: options.cwd, env: options.env });
-  const start = async (code: string, timeoutMs = 120_000) => {
-    const r = await kernel.client.execute(code, { timeoutMs, stopOnError: false });
-    return summarise(r.iopub, r.reply);
+  const kernel = await start({ cwd: options.cwd, env: options.env });
+  const run = async (code: string, timeoutMs = 120_000) => summarise(await kernel.client.execute(code, { timeoutMs, stopOnError: false }));
+  return { kernel, pid: kernel.child.pid!, run, start: run, stop: () => kernel.stop() };
+}
+
+/**
+ * One kernel for the tests of a describe block: started before them, stopped after.
+ * `const k = useKernelSession();` then `k.run(...)` inside the tests.
+ */
+export function useKernelSession(options: { cwd?: () => string; env?: NodeJS.ProcessEnv } = {}): KernelSession {
+  let session: KernelSession | undefined;
+  beforeAll(async () => {
+    session = await startSession({ cwd: options.cwd?.(), env: options.env });
+  }, 60_000);
+  afterAll(async () => {
+    await session?.stop();
+  });
+  const current = (): KernelSession => {
+    if (!session) throw new Error('the kernel session has not started (use it inside tests)');
+    return session;
   };
-  return { kernel, pid: kernel.child.pid!, run: start, start, stop: () => kernel.stop() };
+  return {
+    get kernel() {
+      return current().kernel;
+    },
+    get pid() {
+      return current().pid;
+    },
+    run: (code, timeoutMs) => current().run(code, timeoutMs),
+    start: (code, timeoutMs) => current().start(code, timeoutMs),
+    stop: () => current().stop(),
+  };
 }
