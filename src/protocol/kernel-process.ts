@@ -36,7 +36,22 @@ export function ownKernelArgv(): string[] {
   return [process.execPath, '--no-force-async-hooks-checks', join(__dirname, '..', 'cli.js'), 'kernel', '-f', '{connection_file}'];
 }
 
+/** Ports are chosen free, then bound by the kernel: another process may take one in between. */
+const kPortAttempts = 3;
+
 export async function startKernel(options: StartOptions = {}): Promise<KernelProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= kPortAttempts || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(options: StartOptions): Promise<KernelProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tslab-parallel-kernel-'));
   const file = join(dir, 'connection.json');
   const info = await newConnectionInfo();
@@ -58,7 +73,8 @@ export async function startKernel(options: StartOptions = {}): Promise<KernelPro
     client = await Promise.race([
       KernelClient.connect(info, options.connectTimeoutMs ?? 30_000),
       exited.then(() => {
-        throw new Error(`the kernel exited before answering: ${log.trim() || '(no output)'}`);
+        const message = `the kernel exited before answering: ${log.trim() || '(no output)'}`;
+        throw /address already in use/i.test(log) ? new PortTakenError(message) : new Error(message);
       }),
     ]);
   } catch (err) {
