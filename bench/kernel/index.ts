@@ -7,6 +7,8 @@
  *   queued by ZeroMQ before the kernel listens, so it is answered as soon as it can be);
  *   also, informative, to the result of its first `1+1` (which includes loading the compiler);
  * - execute: the round trip of `1+1` (execute_request sent → execute_reply and idle status
+ *   received), the same cell again and again (both kernels reuse what they can of an unchanged
+ *   cell); and, for information, of distinct trivial cells (`i + 1`, a new text each time);
  *   received) after warm-up, many times; median and p90.
  *
  * Targets: start no slower than tslab; execute median at most 10 ms and no slower than tslab.
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
   const startMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const firstResultMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const roundTripMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const distinctMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
 
   console.log(`kernel benchmark: ${ours.name} ${ours.version} vs ${tslab.name} ${tslab.version}, Node ${process.version}, ${cpus().length} CPUs`);
   console.log(`start: ${starts} launches each, alternating; execute: ${executes} round trips of 1+1 each, alternating`);
@@ -170,6 +173,12 @@ async function main(): Promise<void> {
         if (ms !== undefined) roundTripMs.get(contenders[j].name)!.push(ms);
       }
     }
+    for (let i = 0; i < Math.min(executes, 100); i++) {
+      for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        const ms = await execute(clients[j], `${i} + 1`, contenders[j], running[j]);
+        if (ms !== undefined) distinctMs.get(contenders[j].name)!.push(ms);
+      }
+    }
   } finally {
     await Promise.all(running.map((r, j) => stop(r, clients[j])));
     rmSync(cwd, { recursive: true, force: true });
@@ -183,6 +192,8 @@ async function main(): Promise<void> {
         startToKernelInfoMs: stats(startMs.get(c.name)!),
         startToFirstResultMs: stats(firstResultMs.get(c.name)!),
         executeRoundTripMs: stats(roundTripMs.get(c.name)!),
+        /** Distinct trivial cells (`i + 1`): what a cell costs when nothing can be reused. */
+        distinctCellRoundTripMs: stats(distinctMs.get(c.name)!),
         /** Round trips whose execute_reply or idle status never came (not in the figures). */
         lostRoundTrips: lost.get(c.name) ?? 0,
       },
@@ -195,6 +206,7 @@ async function main(): Promise<void> {
     firstResult: o.startToFirstResultMs.median / t.startToFirstResultMs.median,
     executeMedian: o.executeRoundTripMs.median / t.executeRoundTripMs.median,
     executeP90: o.executeRoundTripMs.p90 / t.executeRoundTripMs.p90,
+    distinctCells: o.distinctCellRoundTripMs.median / t.distinctCellRoundTripMs.median,
   };
   const met = {
     start: ratios.start <= kTargets.startRatio,
@@ -210,6 +222,7 @@ async function main(): Promise<void> {
   console.log(row('start → first kernel_info_reply', o.startToKernelInfoMs, t.startToKernelInfoMs, ratios.start));
   console.log(row('start → first 1+1 result', o.startToFirstResultMs, t.startToFirstResultMs, ratios.firstResult));
   console.log(row('execute 1+1 round trip', o.executeRoundTripMs, t.executeRoundTripMs, ratios.executeMedian));
+  console.log(row('distinct cells (i + 1), informative', o.distinctCellRoundTripMs, t.distinctCellRoundTripMs, ratios.distinctCells));
   console.log(`${'lost round trips (no reply/idle)'.padEnd(34)} ${String(o.lostRoundTrips).padEnd(26)} ${String(t.lostRoundTrips).padEnd(26)}`);
   console.log('');
   console.log(`target: start no slower than tslab (ratio ≤ 1): ${met.start ? 'met' : 'NOT met'} (${ratios.start.toFixed(2)})`);
@@ -234,6 +247,7 @@ async function main(): Promise<void> {
           startMs: Object.fromEntries(startMs),
           firstResultMs: Object.fromEntries(firstResultMs),
           roundTripMs: Object.fromEntries(roundTripMs),
+          distinctCellMs: Object.fromEntries(distinctMs),
         },
       },
       null,

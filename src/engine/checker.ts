@@ -4,6 +4,7 @@
  * only module that loads tslab (pinned exactly in package.json; reached through deep imports).
  * Loading it takes most of a second, so it happens on first use, not at kernel start.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { installVirtualPaths, typesDirOf } from './virtual-paths.js';
@@ -68,9 +69,15 @@ export function tslabVersion(): string {
   return (JSON.parse(readFileSync(join(tslabDir(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** Checks remembered by declarations and source (re-running an unchanged cell checks nothing). */
+const kCheckCacheSize = 128;
+/** A relative import reads files that may change between two runs of the same text. */
+const kLocalModule = /\b(?:from|import|require)\s*\(?\s*["']\.{1,2}[/\\]/;
+
 export class Checker {
   #converter: TslabConverter | null = null;
   #module: TslabConverterModule | null = null;
+  readonly #checked = new Map<string, CheckResult>();
 
   #load(): { converter: TslabConverter; module: TslabConverterModule } {
     if (!this.#converter || !this.#module) {
@@ -94,6 +101,19 @@ export class Checker {
   }
 
   check(declarations: string, source: string): CheckResult {
+    const cacheable = !kLocalModule.test(source) && !kLocalModule.test(declarations);
+    const key = cacheable ? `${createHash('sha1').update(declarations).digest('base64')}\0${source}` : '';
+    const cached = cacheable ? this.#checked.get(key) : undefined;
+    if (cached) return cached;
+    const result = this.#convert(declarations, source);
+    if (cacheable) {
+      if (this.#checked.size >= kCheckCacheSize) this.#checked.delete(this.#checked.keys().next().value as string);
+      this.#checked.set(key, result);
+    }
+    return result;
+  }
+
+  #convert(declarations: string, source: string): CheckResult {
     const r = this.#load().converter.convert(declarations, source);
     const diagnostics = r.diagnostics
       .filter((d) => d.category === kCategoryError)

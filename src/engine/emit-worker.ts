@@ -6,7 +6,12 @@
  */
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { emitCellText, type EmitOptions, type EmittedText } from './emit.js';
+import type { EmitOptions, EmittedText } from './emit.js';
+
+/** The emitter itself, loaded where it runs (in the worker; here only as a fallback). */
+function emitCellText(source: string, options: EmitOptions): EmittedText {
+  return (require('./emit.js') as typeof import('./emit.js')).emitCellText(source, options);
+}
 
 interface Request {
   readonly id: number;

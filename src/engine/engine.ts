@@ -3,7 +3,7 @@
  * maps), runs them in the notebook namespace, and keeps what later cells need — declarations
  * for the checker, names in the namespace, source maps for tracebacks.
  */
-import ts from 'typescript';
+import type * as TS from 'typescript';
 import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
 import type { Declaration } from './declarations.js';
 import { type EmitOptions, type EmitResult, type EmittedText } from './emit.js';
@@ -236,6 +236,7 @@ export class Engine {
   }
 
   #isAsync(source: string): boolean {
+    const ts = require('typescript') as typeof TS; // the emitter's compiler, loaded when first needed here
     return hasTopLevelAwait(ts.createSourceFile('x.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
   }
 

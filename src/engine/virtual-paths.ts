@@ -5,7 +5,8 @@
  *   `…/node_modules/tslab-parallel/` that does not exist is served from this package.
  * - Node's types are those of the Node that runs the kernel: tslab falls back to its own
  *   @types/node (Node 18) when the notebook's directory has none; that fallback is served
- *   from this package's @types/node instead.
+ *   from this package's @types/node instead — only @types/node, as tslab's folder holds: every
+ *   package in a types folder is part of every cell's program, so each would slow every cell.
  * - TypeScript 5.0's ES2022 library lacks ES2023 methods that Node 20 has (toSorted, with, …):
  *   the library file gains a reference to ES2023 and to types/es2023-node20.d.ts.
  */
@@ -45,8 +46,9 @@ export function installVirtualPaths(sys: Sys, o: VirtualPathOptions): void {
   };
   const exists = (p: string) => real.fileExists(p) || !!real.directoryExists?.(p);
 
+  const tslabNode = join(o.tslabTypesDir, 'node');
   const map = (p: string): string => {
-    if (p === o.tslabTypesDir || p.startsWith(o.tslabTypesDir + sep)) return o.typesDir + p.slice(o.tslabTypesDir.length);
+    if (p === tslabNode || p.startsWith(tslabNode + sep)) return join(o.typesDir, 'node') + p.slice(tslabNode.length);
     const at = p.lastIndexOf(kSelf);
     if (at >= 0) {
       const rest = p.slice(at + kSelf.length);
@@ -68,7 +70,7 @@ export function installVirtualPaths(sys: Sys, o: VirtualPathOptions): void {
     return text;
   };
   if (real.directoryExists) sys.directoryExists = (p) => real.directoryExists!(map(p));
-  if (real.getDirectories) sys.getDirectories = (p) => real.getDirectories!(map(p));
+  if (real.getDirectories) sys.getDirectories = (p) => (p === o.tslabTypesDir ? ['node'] : real.getDirectories!(map(p)));
   if (real.realpath) sys.realpath = (p) => (map(p) === p ? real.realpath!(p) : p);
   if (real.readDirectory) sys.readDirectory = (p, ...rest) => real.readDirectory!(map(p), ...rest);
 }

@@ -6,7 +6,7 @@
  * multi-line template literal, string or block comment is text of that literal, never a magic
  * or a command (`!important` in a markdown template must not run `important`).
  */
-import ts from 'typescript';
+import type * as TS from 'typescript';
 
 export type Segment =
   | { readonly kind: 'code'; readonly source: string; readonly line: number }
@@ -99,30 +99,40 @@ export function isMisplacedCellMagic(s: Segment): boolean {
   return s.kind === 'cell-magic' && s.body === '\0misplaced';
 }
 
-const kScanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard);
-
-/** Tokens after which a `/` divides; elsewhere it starts a regular expression. */
-const kBeforeDivision = new Set<ts.SyntaxKind>([
-  ts.SyntaxKind.Identifier, ts.SyntaxKind.PrivateIdentifier, ts.SyntaxKind.NumericLiteral, ts.SyntaxKind.BigIntLiteral,
-  ts.SyntaxKind.StringLiteral, ts.SyntaxKind.NoSubstitutionTemplateLiteral, ts.SyntaxKind.TemplateTail,
-  ts.SyntaxKind.RegularExpressionLiteral, ts.SyntaxKind.CloseParenToken, ts.SyntaxKind.CloseBracketToken,
-  ts.SyntaxKind.CloseBraceToken, ts.SyntaxKind.PlusPlusToken, ts.SyntaxKind.MinusMinusToken,
-  ts.SyntaxKind.ThisKeyword, ts.SyntaxKind.SuperKeyword, ts.SyntaxKind.TrueKeyword, ts.SyntaxKind.FalseKeyword,
-  ts.SyntaxKind.NullKeyword,
-]);
+/**
+ * The scanner and the tokens after which a `/` divides (elsewhere it starts a regular
+ * expression), made on first use: most cells have no magic line after code, and the kernel
+ * should not load a compiler at start-up for them.
+ */
+let scannerKit: { ts: typeof TS; scanner: TS.Scanner; beforeDivision: Set<TS.SyntaxKind> } | undefined;
+function scanning(): NonNullable<typeof scannerKit> {
+  if (scannerKit) return scannerKit;
+  const ts = require('typescript') as typeof TS;
+  const k = ts.SyntaxKind;
+  scannerKit = {
+    ts,
+    scanner: ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard),
+    beforeDivision: new Set<TS.SyntaxKind>([
+      k.Identifier, k.PrivateIdentifier, k.NumericLiteral, k.BigIntLiteral, k.StringLiteral, k.NoSubstitutionTemplateLiteral,
+      k.TemplateTail, k.RegularExpressionLiteral, k.CloseParenToken, k.CloseBracketToken, k.CloseBraceToken, k.PlusPlusToken,
+      k.MinusMinusToken, k.ThisKeyword, k.SuperKeyword, k.TrueKeyword, k.FalseKeyword, k.NullKeyword,
+    ]),
+  };
+  return scannerKit;
+}
 
 /**
  * Whether the end of `code` is inside a template literal (or one of its `${…}`), a string
  * continued with a backslash, or a block comment: the next line then belongs to it.
  */
 export function endsInsideLiteral(code: string): boolean {
-  const scanner = kScanner;
+  const { ts, scanner, beforeDivision } = scanning();
   scanner.setText(code);
   const braces: boolean[] = []; // for each open brace: whether it is a template's `${`
   let previous = ts.SyntaxKind.Unknown;
   let unterminated = false;
   for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
-    if ((token === ts.SyntaxKind.SlashToken || token === ts.SyntaxKind.SlashEqualsToken) && !kBeforeDivision.has(previous)) {
+    if ((token === ts.SyntaxKind.SlashToken || token === ts.SyntaxKind.SlashEqualsToken) && !beforeDivision.has(previous)) {
       token = scanner.reScanSlashToken();
     } else if (token === ts.SyntaxKind.CloseBraceToken && braces.pop()) {
       token = scanner.reScanTemplateToken(false);

@@ -26,6 +26,7 @@ export class IoThread {
   readonly #shared: Int32Array;
   readonly #handlers: IoHandlers;
   readonly #closed: Promise<void>;
+  readonly #pending: ToIo[] = [];
 
   private constructor(worker: Worker, shared: Int32Array, handlers: IoHandlers, closed: Promise<void>) {
     this.#worker = worker;
@@ -109,7 +110,26 @@ export class IoThread {
     }
   }
 
+  /**
+   * Replies and status messages of one task go out together, in one postMessage, at the end of
+   * the task's synchronous part (each postMessage costs tens of microseconds). Streams and
+   * displays go at once, with what is pending before them: output of a long synchronous loop
+   * must reach the client while the loop still runs.
+   */
   #post(m: ToIo): void {
+    const immediate = m.t === 'stream' || (m.t === 'iopub' && m.msgType.includes('display_data')) || m.t === 'close';
+    if (!immediate) {
+      this.#pending.push(m);
+      if (this.#pending.length === 1) queueMicrotask(() => this.#flush());
+      return;
+    }
+    this.#flush();
     this.#worker.postMessage(m);
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const items = this.#pending.splice(0);
+    this.#worker.postMessage(items.length === 1 ? items[0] : { t: 'batch', items });
   }
 }

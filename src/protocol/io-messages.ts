@@ -52,4 +52,6 @@ export type ToIo =
   | { t: 'iopub'; parent: MessageHeader | null; msgType: string; content: Record<string, unknown>; metadata?: Record<string, unknown> }
   | { t: 'stream'; parent: MessageHeader | null; name: 'stdout' | 'stderr'; text: string }
   | { t: 'shutdown-done'; restart: boolean }
-  | { t: 'close' };
+  | { t: 'close' }
+  /** Several of the above, in order (main sends what one task produced in one message). */
+  | { t: 'batch'; items: ToIo[] };

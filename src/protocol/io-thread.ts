@@ -115,6 +115,9 @@ function handleIncoming(channel: 'shell' | 'control', frames: Buffer[]): void {
 
 function fromMain(m: ToIo): void {
   switch (m.t) {
+    case 'batch':
+      for (const item of m.items) fromMain(item);
+      return;
     case 'stream':
       streams.add(m.parent, m.name, m.text);
       return;

@@ -1,9 +1,10 @@
 /** Whether a module awaits at its top level (`await` or `for await` outside any function). */
-import ts from 'typescript';
+import type * as TS from 'typescript';
 
-export function hasTopLevelAwait(file: ts.SourceFile): boolean {
+export function hasTopLevelAwait(file: TS.SourceFile): boolean {
+  const ts = require('typescript') as typeof TS; // loaded on first use, as in util/scope.ts
   let found = false;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
     if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
       found = true;
