@@ -9,6 +9,7 @@
  * Each figure is the best of several runs (the least disturbed by other work on the machine),
  * with the median beside it; runs of the variants are interleaved so that load hits all alike.
  */
+import { machineCeiling } from './ceiling.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -165,11 +166,13 @@ function emptyPrange(): Record<string, unknown> {
 function main(): void {
   const load = os.loadavg();
   const s = withInterference(simpson);
+  const ceiling = machineCeiling(s['points'] as number, quick ? 3 : 5);
   const d = withInterference(diffusion);
   const e = withInterference(emptyPrange);
   const report = {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: os.loadavg(), node: process.version },
     simpson: s,
+    machineCeiling: { ...ceiling, fractionReached: (s['speedup2vs1'] as number) / ceiling.speedup },
     diffusion: d,
     emptyPrange: e,
     numba: kNumba,
@@ -195,6 +198,7 @@ function main(): void {
     `  %%parallel -n 1         ${f(sec['threads1']!)} s   (CPU ${f(cpuSec['threads1']!)} s)   Numba ${kNumba.simpson1} s   ratio Numba/ours ${f(vsS['threads1']!, 2)}`,
     `  %%parallel -n 2         ${f(sec['threads2']!)} s   (CPU ${f(cpuSec['threads2']!)} s)   Numba ${kNumba.simpson2} s   ratio Numba/ours ${f(vsS['threads2']!, 2)}`,
     `  speed-up 2 vs 1 thread  ${f(s['speedup2vs1'] as number, 2)}   target >= ${kTargets.simpsonSpeedup}`,
+    `  the machine's ceiling: the same loop on two bare worker threads speeds up ${f(ceiling.speedup, 2)}x; %%parallel reaches ${f((100 * (s['speedup2vs1'] as number)) / ceiling.speedup, 0)}% of it`,
     '',
     `1D diffusion, ${d['points']} points x ${d['steps']} steps (bit-for-bit equal to serial: ${d['bitForBitEqualToSerial']}); other processes used ${f(d.otherProcessesCores, 1)} of ${report.machine.cpus} cores meanwhile`,
     `  serial TypeScript loop  ${f(rate['serialTypeScript']! / 1e6, 0)} M updates/s   (per CPU second ${f(cpuRate['serialTypeScript']! / 1e6, 0)} M)`,
