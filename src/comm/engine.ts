@@ -84,6 +84,13 @@ export class Matcher {
     else this.unexpected.push(msg);
   }
 
+  /** A receive is posted: it completes at once with the first queued message it matches, or waits in order. */
+  post(op: RecvOp): void {
+    const msg = this.takeMessage(op);
+    if (msg) deliverArrived(op, msg);
+    else this.posted.push(op);
+  }
+
   /** A receive is posted: the first queued message it matches (taken off the queue), if any. */
   takeMessage(op: RecvOp): Arrived | undefined {
     const i = this.find(op.wantSource, op.context, op.wantTag);

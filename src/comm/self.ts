@@ -3,7 +3,7 @@
  * started as a rank. Messages to oneself are matched like any others.
  */
 import { bytesOf, dtypeOf, type TypedArray } from './buffers.js';
-import { completedSend, deliverArrived, EventWaiters, Matcher, RecvOp, type Arrived } from './engine.js';
+import { completedSend, EventWaiters, Matcher, RecvOp, type Arrived } from './engine.js';
 import { deserialize, serialize } from './serialize.js';
 import type { ProbeInfo, Transport } from './transport.js';
 
@@ -33,9 +33,7 @@ export class SelfTransport implements Transport {
 
   recv(source: number, context: number, tag: number, into: TypedArray | null): RecvOp {
     const op = new RecvOp(source, context, tag, into);
-    const msg = this.#matcher.takeMessage(op);
-    if (msg) deliverArrived(op, msg);
-    else this.#matcher.posted.push(op);
+    this.#matcher.post(op);
     return op;
   }
 

@@ -9,7 +9,7 @@
  * for the compiler until something is actually shipped.
  */
 import type * as TS from 'typescript';
-import { analyzeScopes } from '../util/scope.js';
+import { analyzeScopes, isFunctionBoundary } from '../util/scope.js';
 import { checkSyntax } from './syntax.js';
 
 let tsModule: typeof TS | undefined;
@@ -189,7 +189,7 @@ class ScopeWalker {
     let child: TS.Node = id;
     let parent: TS.Node | undefined = id.parent;
     while (parent && child !== this.#root) {
-      if (isFunctionScope(ts, parent) && !ts.isClassStaticBlockDeclaration(parent) && child !== (parent as { name?: TS.Node }).name) {
+      if (isFunctionBoundary(parent) && !ts.isClassStaticBlockDeclaration(parent) && child !== (parent as { name?: TS.Node }).name) {
         return false;
       }
       if (ts.isPropertyDeclaration(parent) && parent.initializer === child && !isStatic(ts, parent)) return false;
@@ -204,20 +204,6 @@ function isStatic(ts: typeof TS, node: TS.Node): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
 }
 
-/** Nodes whose body is a function scope (var/params/arguments live there). */
-function isFunctionScope(ts: typeof TS, node: TS.Node | undefined): boolean {
-  if (!node) return false;
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isFunctionExpression(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node) ||
-    ts.isClassStaticBlockDeclaration(node)
-  );
-}
 
 
 

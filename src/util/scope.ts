@@ -189,6 +189,22 @@ function hasDeclareModifier(node: TS.Node): boolean {
   return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
 }
 
+/** Whether a node is a function boundary: `this`, `arguments`, `return`, `await` and `var` belong to it. */
+export function isFunctionBoundary(node: TS.Node | undefined): boolean {
+  load();
+  if (!node) return false;
+  return (
+    ts.isFunctionDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isConstructorDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node) ||
+    ts.isClassStaticBlockDeclaration(node)
+  );
+}
+
 /** Whether a namespace has runtime content (a value), rather than only types. */
 export function isInstantiated(m: TS.ModuleDeclaration): boolean {
   load();

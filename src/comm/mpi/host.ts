@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import type { OutputStream, RankEvents, RankHost, RankState } from '../host.js';
+import type { RankEvents, RankHost, RankState } from '../host.js';
 import { kMessageTag, type RankProgram, type ToRank } from '../messages.js';
 import { LineBuffer } from '../output.js';
 import { ControlConnection, formatAddress, kControlVariable, type HostSays, type RankSays } from './control.js';

@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { allocTyped, bytesOf, dtypeOf, type TypedArray } from '../buffers.js';
 import {
   completedSend,
-  deliverArrived,
   EventWaiters,
   Matcher,
   OpRecord,
@@ -228,9 +227,7 @@ export class ProcessesTransport implements Transport {
 
   recv(source: number, context: number, tag: number, into: TypedArray | null): RecvOp {
     const op = new RecvOp(source, context, tag, into);
-    const msg = this.#matcher.takeMessage(op);
-    if (msg) deliverArrived(op, msg);
-    else this.#matcher.posted.push(op);
+    this.#matcher.post(op);
     return op;
   }
 

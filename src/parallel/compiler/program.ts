@@ -77,19 +77,7 @@ export function isValueReference(id: ts.Identifier): boolean {
   return true;
 }
 
-/** Whether the node is a function boundary: `this`, `arguments`, `return` and `await` belong to it. */
-export function isFunctionBoundary(node: ts.Node): boolean {
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isFunctionExpression(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node) ||
-    ts.isClassStaticBlockDeclaration(node)
-  );
-}
+export { isFunctionBoundary } from '../../util/scope.js';
 
 /** Skips wrapping parentheses and type assertions upwards: `(x as any)` stands for x. */
 export function climbTransparent(node: ts.Node): ts.Node {
