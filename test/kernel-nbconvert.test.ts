@@ -87,6 +87,15 @@ describe('tslab-parallel run', () => {
     expect(ours).toEqual(theirs);
   });
 
+  it("writes notebooks that nbformat's own validator accepts (nbformat 4 schema)", () => {
+    const written = [join(env.dir, 'run-allowed', 'magics.ipynb'), join(kRepoRoot, 'notebooks', '07-diffusion.ipynb')];
+    for (const file of written) {
+      const r = run('/usr/bin/python3', ['-c', 'import sys, nbformat; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print(nb.nbformat, nb.nbformat_minor)', file]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toMatch(/^4 \d+$/);
+    }
+  });
+
   it('without --allow-errors stops at the first error, as nbconvert does, and exits with 1', () => {
     const r = run(process.execPath, [kCli, 'run', notebook, '--output', join(env.dir, 'run-stops')]);
     expect(r.code).toBe(1);
