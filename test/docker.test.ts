@@ -14,11 +14,11 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJupyterEnv, kPython, type JupyterEnv } from './helpers/jupyter-env.js';
+import { freePorts } from '../dist/src/protocol/connection.js';
 
 const kRoot = join(__dirname, '..');
 const kDocker = join(kRoot, 'docker');
@@ -320,14 +320,7 @@ describe('the scripts the image runs', () => {
 // ---------------------------------------------------------------- start-lab.sh, healthcheck.mjs
 
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0];
 }
 
 interface Lab {

@@ -59,7 +59,8 @@ export function writeConnectionFile(path: string, info: ConnectionInfo): void {
   writeFileSync(path, JSON.stringify(info, null, 2), { mode: 0o600 });
 }
 
-async function freePorts(count: number): Promise<number[]> {
+/** `count` distinct TCP ports free on 127.0.0.1 now (another process may take one before it is bound). */
+export async function freePorts(count: number): Promise<number[]> {
   // Hold all listeners open until every port is known, so the same port is not handed out twice.
   const servers = await Promise.all(
     Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve, reject) => {

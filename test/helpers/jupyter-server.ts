@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { JupyterEnv } from './jupyter-env.js';
+import { freePorts } from '../../dist/src/protocol/connection.js';
 
 export interface JupyterServer {
   readonly baseUrl: string;
@@ -23,14 +23,7 @@ export interface JupyterServer {
 const kJupyterServer = '/usr/bin/jupyter-server';
 
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0];
 }
 
 export async function startJupyterServer(env: JupyterEnv, rootDir: string, timeoutMs = 60_000): Promise<JupyterServer> {
