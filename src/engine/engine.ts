@@ -10,7 +10,7 @@ import { type EmitOptions, type EmitResult, type EmittedText } from './emit.js';
 import { EmitWorker } from './emit-worker.js';
 import { LineMap } from './source-map.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
-import { CellRequire, compileCell, kWrapperLines, runInOwnTask, wrapCell, type CellFunction } from './executor.js';
+import { CellRequire, compileCell, kWrapperLines, wrapCell, type CellFunction } from './executor.js';
 import { SourceRegistry } from './sources.js';
 
 const kEmitCacheSize = 256;
@@ -269,7 +269,8 @@ export class Engine {
   }
 
   #call(fn: CellFunction, file: string): Promise<unknown> {
-    return runInOwnTask(() => fn(this.namespace, this.#require.require, this.#module, file, this.cwd));
+    // The kernel runs this in a task of its own (see Kernel.#runUser and protocol/interrupter.ts).
+    return (async () => fn(this.namespace, this.#require.require, this.#module, file, this.cwd))();
   }
 
   #ensurePrelude(): Promise<void> {

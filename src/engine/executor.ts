@@ -28,22 +28,6 @@ export function compileCell(script: string, file: string): CellFunction {
   return new Script(script, { filename: file }).runInThisContext() as CellFunction;
 }
 
-/**
- * Runs `fn` in a task of its own (not inside the caller's): if the user interrupts and the
- * code has to be cut off, only its own frames unwind, and the kernel's promise chain that
- * waits for it stays intact (see protocol/interrupter.ts).
- */
-export function runInOwnTask<T>(fn: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        Promise.resolve(fn()).then(resolve, reject);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
 
 /**
  * `require` for cells: resolves from the notebook's directory, gives this package for

@@ -6,7 +6,7 @@
  * JavaScript is running there without yielding — `while(true){}`, `Atomics.wait`, or a loop
  * after an `await` that plain tslab cannot stop — and it is cut off with the inspector's
  * Runtime.terminateExecution, which V8 cancels once the running task has unwound. The cell's
- * code runs in a task of its own (see engine/run-user-code.ts), so only user frames unwind;
+ * code runs in a task of its own (Kernel.#runUser in kernel/kernel.ts), so only user frames unwind;
  * the kernel then handles the queued interrupt message and reports the cell as interrupted.
  * The kernel runs with --no-force-async-hooks-checks because a terminated callback leaves
  * Node's async-hook stack unbalanced, which that check would turn into a crash.
