@@ -25,6 +25,10 @@ test_packages=(
   python3-jupyter-server jupyter-server python3-jupyter-kernel-test python3-ipykernel
   # headless browser for slide tests; compose file validation
   chromium docker-compose
+  # the Python peers the benchmarks measure in the same run (Numba, mpi4py, NumPy)
+  python3-numba python3-mpi4py python3-numpy
+  # network namespaces: the two-host Open MPI test bed
+  iproute2
 )
 lab_packages=(
   # the image's JupyterLab is pip-installed in a venv; mpirun starts ranks on other containers over ssh
