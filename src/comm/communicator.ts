@@ -395,9 +395,28 @@ export class Communicator {
    * A Cartesian grid over the first product(dims) ranks (row-major, like MPI); other ranks get
    * null. `periods[d]` makes dimension d wrap around. A 0 in dims is filled in (MPI_Dims_create).
    */
-  async createCart(dims: readonly number[], periods: boolean | readonly boolean[] = false): Promise<CartComm | null> {
+  async createCart(dims: readonly number[], periods: boolean | readonly (boolean | number)[] = false): Promise<CartComm | null> {
     const made = await cartCore(this.#core, dims, periods);
     return made && new CartComm(made.core, made.topology);
+  }
+
+  // mpi4py's spellings of the same calls, with its arguments and defaults.
+
+  /** mpi4py's `Dup()`: dup(). */
+  Dup(): Promise<Communicator> {
+    return this.dup();
+  }
+  /** mpi4py's `Split(color=0, key=0)`: split(); ties in `key` keep rank order; UNDEFINED gives null. */
+  Split(color = 0, key = 0): Promise<Communicator | null> {
+    return this.split(color, key);
+  }
+  /**
+   * mpi4py's `Create_cart(dims, periods=None, reorder=False)`: createCart(). Ranks keep their
+   * order (MPI allows ignoring `reorder`).
+   */
+  Create_cart(dims: readonly number[], periods: readonly (boolean | number)[] | boolean | null = null, reorder = false): Promise<CartComm | null> {
+    void reorder;
+    return this.createCart(dims, periods ?? false);
   }
 
   /** Stops every rank of the world with `code` (MPI_Abort): the launcher reports it. */
@@ -444,5 +463,32 @@ export class CartComm extends Communicator {
    */
   shift(direction: number, displacement = 1): [source: number, dest: number] {
     return this.#topology.shift(this.rank, direction, displacement);
+  }
+
+  // mpi4py's Cartcomm spellings.
+
+  /** The number of dimensions (mpi4py `Get_dim()`, `ndim`). */
+  get ndim(): number {
+    return this.#topology.dims.length;
+  }
+  Get_dim(): number {
+    return this.ndim;
+  }
+  /** `[dims, periods, coords]` of this rank (mpi4py `Get_topo()`, `topo`). */
+  get topo(): [dims: number[], periods: boolean[], coords: number[]] {
+    return [[...this.dims], [...this.periods], this.coords];
+  }
+  Get_topo(): [dims: number[], periods: boolean[], coords: number[]] {
+    return this.topo;
+  }
+  Get_coords(rank: number): number[] {
+    return this.getCoords(rank);
+  }
+  Get_cart_rank(coords: readonly number[]): number {
+    return this.getCartRank(coords);
+  }
+  /** mpi4py's `Shift(direction, disp)` → `[source, dest]`. */
+  Shift(direction: number, disp: number): [source: number, dest: number] {
+    return this.shift(direction, disp);
   }
 }
