@@ -1,0 +1,115 @@
+/**
+ * IPython habits in a running kernel: %%writefile, %run, %who/%who_ls/%whos, `x = !cmd` and
+ * `!!cmd`, `{expr}`/`$name` in shell commands, and their %lsmagic lines and `?` help.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSession, type KernelSession, type Run } from './helpers/kernel-session.js';
+
+let dir: string;
+let k: KernelSession;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tslab-parallel-ipython-'));
+  k = await startSession({ cwd: dir });
+}, 60_000);
+afterAll(async () => {
+  await k?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The cell failed with a one-line UsageError; returns its message. */
+function usageError(r: Run): string {
+  expect(r.status).toBe('error');
+  expect(r.error?.ename).toBe('UsageError');
+  expect(r.error?.evalue).not.toContain('\n');
+  return r.error!.evalue;
+}
+
+describe('%%writefile', () => {
+  it('writes the body, creating folders, and says Writing / Overwriting / Appending to', async () => {
+    const first = await k.run('%%writefile out/sub/hello.txt\nline one');
+    expect(first.status).toBe('ok');
+    expect(first.stdout).toBe('Writing out/sub/hello.txt\n');
+    expect(readFileSync(join(dir, 'out/sub/hello.txt'), 'utf8')).toBe('line one\n');
+
+    const again = await k.run('%%writefile out/sub/hello.txt\nreplaced');
+    expect(again.stdout).toBe('Overwriting out/sub/hello.txt\n');
+    expect(readFileSync(join(dir, 'out/sub/hello.txt'), 'utf8')).toBe('replaced\n');
+
+    const append = await k.run('%%writefile -a out/sub/hello.txt\nmore\n');
+    expect(append.stdout).toBe('Appending to out/sub/hello.txt\n');
+    expect(readFileSync(join(dir, 'out/sub/hello.txt'), 'utf8')).toBe('replaced\nmore\n');
+  });
+
+  it('-a on a missing file creates it; quotes keep spaces; an empty body writes an empty file', async () => {
+    expect((await k.run('%%writefile -a fresh.txt\nx')).stdout).toBe('Writing fresh.txt\n');
+    expect(readFileSync(join(dir, 'fresh.txt'), 'utf8')).toBe('x\n');
+    expect((await k.run('%%writefile "with space.txt"\ny')).stdout).toBe('Writing with space.txt\n');
+    expect(readFileSync(join(dir, 'with space.txt'), 'utf8')).toBe('y\n');
+    expect((await k.run('%%writefile empty.txt')).status).toBe('ok');
+    expect(readFileSync(join(dir, 'empty.txt'), 'utf8')).toBe('');
+  });
+
+  it('bad input: no file, a folder, an unknown flag, a path through a file', async () => {
+    expect(usageError(await k.run('%%writefile\nbody'))).toMatch(/%%writefile needs the file to write.*Usage: %%writefile \[--append\] FILE/);
+    expect(usageError(await k.run('%%writefile out\nbody'))).toBe('%%writefile: out is a folder; give a file name, e.g. %%writefile out/script.ts');
+    expect(usageError(await k.run('%%writefile -x f.txt\nbody'))).toMatch(/unknown option -x.*valid: --append/);
+    expect(usageError(await k.run('%%writefile fresh.txt/inner.txt\nbody'))).toMatch(/cannot write fresh.txt\/inner.txt: .*; choose a path you can write to/);
+    expect(existsSync(join(dir, 'f.txt'))).toBe(false);
+  });
+});
+
+describe('%run', () => {
+  it('runs a .ts file with process.argv set; its top-level names are then defined; argv is restored', async () => {
+    writeFileSync(join(dir, 'script.ts'), [
+      'const args = process.argv.slice(2);',
+      'function twice(x: number): number { return 2 * x; }',
+      'const total = args.slice(0, 2).map(Number).reduce((a, b) => a + twice(b), 0);',
+      'console.log(`argv1=${process.argv[1]} args=${args.join("|")}`);',
+    ].join('\n'));
+    const r = await k.run('%run script.ts 1 2 "three four"');
+    expect(r.status).toBe('ok');
+    expect(r.stdout).toBe(`argv1=${join(dir, 'script.ts')} args=1|2|three four\n`);
+    expect((await k.run('total + twice(10)')).result).toBe('26');
+    expect((await k.run('process.argv.includes("three four")')).result).toBe('false');
+  });
+
+  it('runs .js without type checking, and finds FILE.ts for FILE', async () => {
+    writeFileSync(join(dir, 'plain.js'), 'let fromJs = 1;\nfromJs = "now a string";\nconsole.log(typeof fromJs);\n');
+    const js = await k.run('%run plain.js');
+    expect(js.status).toBe('ok');
+    expect(js.stdout).toBe('string\n');
+    writeFileSync(join(dir, 'helpers.ts'), 'export const helperValue = 41 + 1;\n');
+    expect((await k.run('%run helpers\nhelperValue')).result).toBe('42');
+  });
+
+  it("a runtime error names the file and quotes the file's line", async () => {
+    writeFileSync(join(dir, 'fails.ts'), ['const a = 1;', 'function inner(): never {', '  throw new RangeError("bad size " + a);', '}', 'inner();'].join('\n'));
+    const r = await k.run('%run fails.ts arg');
+    expect((await k.run('process.argv.includes("arg")')).result).toBe('false');
+    expect(r.status).toBe('error');
+    expect(r.error?.ename).toBe('RangeError');
+    expect(r.error?.traceback).toMatch(/at inner \(fails\.ts:3:\d+\)/);
+    expect(r.error?.traceback).toMatch(/fails\.ts, line 3\n(.*\n)*----> 3 {3}throw new RangeError\("bad size " \+ a\);/);
+  });
+
+  it("a type error names the file and quotes the file's line", async () => {
+    writeFileSync(join(dir, 'typed.ts'), 'const n: number = 1;\nconst s: string = n;\n');
+    const r = await k.run('%run typed.ts');
+    expect(r.error?.ename).toBe('CompileError');
+    expect(r.error?.evalue).toMatch(/^typed\.ts, line 2: Type 'number' is not assignable to type 'string'/);
+    expect(r.error?.traceback).toContain('----> 2 const s: string = n;');
+  });
+
+  it('bad input: no file, a missing file, a folder, a Python file', async () => {
+    expect(usageError(await k.run('%run'))).toMatch(/^%run needs the file to run and its arguments.*Usage: %run FILE/);
+    expect(usageError(await k.run('%run nope.ts 1'))).toBe(`%run: file not found: nope.ts (in ${dir}); check the name, or write it first with %%writefile nope.ts`);
+    mkdirSync(join(dir, 'scripts'), { recursive: true });
+    expect(usageError(await k.run('%run scripts'))).toMatch(/^%run: scripts is a folder; give the script in it, e.g. %run scripts\/main.ts$/);
+    writeFileSync(join(dir, 'job.py'), 'print(1)\n');
+    expect(usageError(await k.run('%run job.py'))).toMatch(/^%run: job\.py is not a TypeScript or JavaScript file .*; run Python with !python3 job\.py$/);
+  });
+});
