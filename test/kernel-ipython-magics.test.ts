@@ -113,3 +113,58 @@ describe('%run', () => {
     expect(usageError(await k.run('%run job.py'))).toMatch(/^%run: job\.py is not a TypeScript or JavaScript file .*; run Python with !python3 job\.py$/);
   });
 });
+
+describe('%who, %who_ls, %whos', () => {
+  let k2: KernelSession;
+  beforeAll(async () => {
+    k2 = await startSession({ cwd: dir });
+  }, 60_000);
+  afterAll(async () => {
+    await k2?.stop();
+  });
+
+  it('an empty notebook: the prelude names are not listed', async () => {
+    expect((await k2.run('%who')).stdout).toBe('Interactive namespace is empty.\n');
+    expect((await k2.run('%whos')).stdout).toBe('Interactive namespace is empty.\n');
+    expect((await k2.run('%who_ls')).result).toBe('[]');
+  });
+
+  it("lists the notebook's names sorted, with type, summary and signature", async () => {
+    await k2.run([
+      'const A = new Float64Array(1000);',
+      'const n = 42;',
+      'let label = "heat";',
+      'const xs = [1, 2, 3];',
+      'function scale(v: number, by = 2): number { return v * by; }',
+      'class Grid { constructor(readonly n: number) {} }',
+      'const _private = 1;',
+    ].join('\n'));
+    expect((await k2.run('%who')).stdout).toBe('A\tGrid\tlabel\tn\tscale\txs\n');
+    const names = await k2.run('const names = %who_ls\nnames.join(",")');
+    expect(names.result).toBe('A,Grid,label,n,scale,xs');
+    const table = (await k2.run('%whos')).stdout.split('\n');
+    expect(table[0]).toMatch(/^Variable +Type +Data\/Info$/);
+    expect(table[1]).toMatch(/^-{20,}$/);
+    const row = (name: string) => table.find((l) => l.startsWith(`${name} `))?.replace(/ {2,}/g, ' | ');
+    expect(row('A')).toBe('A | Float64Array | Float64Array(1000) 7.8 KiB');
+    expect(row('n')).toBe('n | number | 42');
+    expect(row('label')).toBe("label | string | 'heat'");
+    expect(row('xs')).toBe('xs | Array | Array(3) [ 1, 2, 3 ]');
+    expect(row('scale')).toBe('scale | function | scale(v: number, by?: number): number');
+    expect(row('Grid')).toMatch(/^Grid \| class \| Grid/);
+    expect(table.some((l) => l.startsWith('_private') || l.startsWith('display'))).toBe(false);
+  });
+
+  it('type names filter; an unknown type lists nothing', async () => {
+    expect((await k2.run('%who function Float64Array')).stdout).toBe('A\tscale\n');
+    expect((await k2.run('%whos number')).stdout).toMatch(/^Variable.*\n-+\nn +number +42\n$/);
+    expect((await k2.run('%who Float32Array')).stdout).toBe('Interactive namespace is empty.\n');
+  });
+
+  it('names from %run scripts and magics are listed', async () => {
+    writeFileSync(join(dir, 'defs.ts'), 'const fromScript = new Int32Array(4);\n');
+    await k2.run('%run defs.ts');
+    expect((await k2.run('%who Int32Array')).stdout).toBe('fromScript\n');
+    expect((await k2.run('const t = %time 1 + 1\n%who_ls')).result).toContain("'t'");
+  });
+});
