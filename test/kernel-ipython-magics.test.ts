@@ -168,3 +168,52 @@ describe('%who, %who_ls, %whos', () => {
     expect((await k2.run('const t = %time 1 + 1\n%who_ls')).result).toContain("'t'");
   });
 });
+
+describe('x = !cmd and !!cmd (%sx)', () => {
+  it('x = !cmd binds the output lines (stdout and stderr in order) as a string array', async () => {
+    const r = await k.run('const lines = !printf "a\\nb b\\n"; echo err >&2; echo c\nlines');
+    expect(r.status).toBe('ok');
+    expect(r.stdout).toBe(''); // captured, not shown
+    expect((await k.run('lines.length + ":" + lines.join("|")')).result).toBe('4:a|b b|err|c');
+    expect((await k.run('const upper: string[] = lines.map((l) => l.toUpperCase()); upper[0]')).result).toBe('A');
+    expect((await k.run('let empty = !printf ""\nempty.length')).result).toBe('0');
+    expect((await k.run('const cores = !nproc\nNumber(cores[0]) > 0')).result).toBe('true');
+  });
+
+  it('!!cmd shows the lines as the cell value; a failing command still gives its output', async () => {
+    expect((await k.run('!!printf "x\\ny\\n"')).result).toBe("[ 'x', 'y' ]");
+    const failed = await k.run('!!ls /no/such/dir');
+    expect(failed.status).toBe('ok');
+    expect(failed.result).toMatch(/No such file or directory/);
+  });
+
+  it('x = !y stays a negation when the notebook (or the cell above) knows y', async () => {
+    await k.run('const failed = false;');
+    expect((await k.run('const ok = !failed\nok')).result).toBe('true');
+    expect((await k.run('const flag = true;\nconst notFlag = !flag\nnotFlag')).result).toBe('false');
+    expect((await k.run('const neg = !Array.isArray(lines)\nneg')).result).toBe('false');
+  });
+
+  it('bad input: %sx without a command', async () => {
+    expect(usageError(await k.run('%sx'))).toMatch(/^%sx needs a shell command, e\.g\. %sx ls/);
+  });
+});
+
+describe('{expr} and $name in !cmd and %%sh', () => {
+  it('expands notebook expressions and names; {{ }} and $$ escape; unknown names go to the shell', async () => {
+    await k.run('const n = 6; const cfg = { name: "heat", size: 3 };');
+    const r = await k.run('!n=shell; echo n={n * 7} $n $cfg.name {{literal}} $$n $HOME ${HOME} {}');
+    expect(r.stdout).toBe(`n=42 6 heat {literal} shell ${process.env.HOME} ${process.env.HOME} {}\n`);
+  });
+
+  it("leaves $name inside single quotes and the shell's braces alone", async () => {
+    const r = await k.run(`!echo '$n' "$n" | awk '{print $1}'; echo {1..3} {nope.x}`);
+    expect(r.stdout).toBe('$n\n1 2 3 {nope.x}\n');
+  });
+
+  it('expands in %%sh bodies and in x = !cmd', async () => {
+    const sh = await k.run('%%sh\nfor i in 1 2; do echo "$i of {n} $cfg.size"; done');
+    expect(sh.stdout).toBe('1 of 6 3\n2 of 6 3\n');
+    expect((await k.run('const got = !echo {cfg.size + 1}\ngot[0]')).result).toBe('4');
+  });
+});

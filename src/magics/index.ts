@@ -6,7 +6,7 @@ import { parallelCell } from './parallel.js';
 import { poolLine } from './pool.js';
 import { runLine } from './run.js';
 import { MagicRegistry } from './registry.js';
-import { shCell } from './sh.js';
+import { shCell, sxLine } from './sh.js';
 import { timeCell, timeLine } from './time.js';
 import { timeitCell, timeitLine } from './timeit.js';
 import { whoLine, whoLsLine, whosLine } from './who.js';
@@ -19,6 +19,7 @@ export function createMagicRegistry(): MagicRegistry {
   registry.add(writefileCell);
   registry.add(runLine);
   registry.add(whoLine, whoLsLine, whosLine);
+  registry.add(sxLine);
   registry.add(lsmagic(registry));
   return registry;
 }
