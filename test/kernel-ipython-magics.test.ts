@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCell } from '../dist/src/kernel/cell-parser.js';
 import { startSession, type KernelSession, type Run } from './helpers/kernel-session.js';
 
 let dir: string;
@@ -194,6 +195,18 @@ describe('x = !cmd and !!cmd (%sx)', () => {
     expect((await k.run('const neg = !Array.isArray(lines)\nneg')).result).toBe('false');
   });
 
+  it('the parser: command or negation, by what the notebook and the cell above know', () => {
+    const kind = (text: string, known: string[] = []) => parseCell(text, (n: string) => known.includes(n)).map((x) => (x.kind === 'line-magic' ? `${x.name}>${x.assign ?? ''}:${x.args}` : x.kind));
+    expect(kind('files = !ls -la')).toEqual(['sx>files:ls -la']);
+    expect(kind('const cores = !nproc')).toEqual(['sx>cores:nproc']);
+    expect(kind('const ok = !failed', ['failed'])).toEqual(['code']);
+    expect(kind('let done = false;\nconst more = !done')).toEqual(['code']);
+    expect(kind('x = !Number.isNaN(y)', ['y'])).toEqual(['code']);
+    expect(kind('!!ls')).toEqual(['sx>:ls']);
+    expect(kind('const t = `\nx = !ls\n`;')).toEqual(['code']); // inside a template literal
+    expect(kind('  x = !ls')).toEqual(['code']); // indented: TypeScript, as for other magics
+  });
+
   it('bad input: %sx without a command', async () => {
     expect(usageError(await k.run('%sx'))).toMatch(/^%sx needs a shell command, e\.g\. %sx ls/);
   });
@@ -215,5 +228,26 @@ describe('{expr} and $name in !cmd and %%sh', () => {
     const sh = await k.run('%%sh\nfor i in 1 2; do echo "$i of {n} $cfg.size"; done');
     expect(sh.stdout).toBe('1 of 6 3\n2 of 6 3\n');
     expect((await k.run('const got = !echo {cfg.size + 1}\ngot[0]')).result).toBe('4');
+  });
+});
+
+describe('%lsmagic and help cover them', () => {
+  const magics = ['%%writefile', '%run', '%who', '%who_ls', '%whos', '%sx'];
+
+  it('%lsmagic lists each with its description, and the shell forms', async () => {
+    const text = (await k.run('%lsmagic')).stdout;
+    for (const name of magics) expect(text).toMatch(new RegExp(`^  ${name} +[A-Z]\\S`, 'm'));
+    expect(text).toContain('x = !command and !!command capture its output lines; {expr} and $name insert notebook values');
+  });
+
+  it('%name? shows usage, description and examples for each', async () => {
+    for (const name of magics) {
+      const help = (await k.run(`${name}?`)).stdout;
+      expect(help, name).toContain(`Usage: ${name}`);
+      expect(help, name).toContain('Examples:');
+    }
+    expect((await k.run('%%writefile?')).stdout).toMatch(/-a, --append +Append to FILE/);
+    expect((await k.run('%sx?')).stdout).toContain('`x = !cmd` stores them in x and `!!cmd` shows them');
+    expect((await k.run('%%sh?')).stdout).toContain('{expr} is replaced by the value of a TypeScript expression');
   });
 });
