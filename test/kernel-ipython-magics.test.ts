@@ -54,6 +54,13 @@ describe('%%writefile', () => {
     expect(readFileSync(join(dir, 'empty.txt'), 'utf8')).toBe('');
   });
 
+  it('expands {expr} and $name in the file name, not in the body', async () => {
+    await k.run('const sub = "gen"; const ext = "txt";');
+    const r = await k.run('%%writefile {sub}/file-{1 + 1}.$ext\nkeep {sub} and $ext');
+    expect(r.stdout).toBe('Writing gen/file-2.txt\n');
+    expect(readFileSync(join(dir, 'gen/file-2.txt'), 'utf8')).toBe('keep {sub} and $ext\n');
+  });
+
   it('bad input: no file, a folder, an unknown flag, a path through a file', async () => {
     expect(usageError(await k.run('%%writefile\nbody'))).toMatch(/%%writefile needs the file to write.*Usage: %%writefile \[--append\] FILE/);
     expect(usageError(await k.run('%%writefile out\nbody'))).toBe('%%writefile: out is a folder; give a file name, e.g. %%writefile out/script.ts');
@@ -76,6 +83,12 @@ describe('%run', () => {
     expect(r.stdout).toBe(`argv1=${join(dir, 'script.ts')} args=1|2|three four\n`);
     expect((await k.run('total + twice(10)')).result).toBe('26');
     expect((await k.run('process.argv.includes("three four")')).result).toBe('false');
+  });
+
+  it('expands {expr} and $name in its line', async () => {
+    writeFileSync(join(dir, 'echo-args.ts'), 'console.log(process.argv.slice(2).join(" "));\n');
+    await k.run('const base = "echo-args"; const count = 3;');
+    expect((await k.run('%run {base}.ts $count {count * 2}')).stdout).toBe('3 6\n');
   });
 
   it('runs .js without type checking, and finds FILE.ts for FILE', async () => {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { tokenize } from './args.js';
+import { expandCommand } from './interpolate.js';
 import { resolveUserPath } from './paths.js';
 import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 
@@ -15,11 +16,11 @@ export const runLine: MagicSpec = {
   name: 'run',
   kind: 'line',
   description:
-    'Run a .ts or .js file in the notebook, with process.argv set to [node, FILE, ...ARGS]. Its top-level names are defined in the notebook afterwards, and errors quote the file\'s lines. The file sees the notebook\'s names (as IPython\'s %run -i); relative imports resolve from the notebook folder. FILE without an extension finds FILE.ts or FILE.js.',
+    'Run a .ts or .js file in the notebook, with process.argv set to [node, FILE, ...ARGS]. Its top-level names are defined in the notebook afterwards, and errors quote the file\'s lines. The file sees the notebook\'s names (as IPython\'s %run -i); relative imports resolve from the notebook folder. FILE without an extension finds FILE.ts or FILE.js. {expr} and $name in the line are expanded as in !cmd.',
   examples: ['%run scripts/simulate.ts 1000 --seed 7', '%run helpers'],
   args: [{ kind: 'rest', name: 'file', metavar: 'FILE [ARGS...]', help: 'the file to run and its arguments, e.g. %run script.ts 10' }],
   handler: async (ctx) => {
-    const [first, ...rest] = tokenize(String(ctx.args.file));
+    const [first, ...rest] = tokenize(await expandCommand(String(ctx.args.file), ctx));
     const shown = first?.text ?? "";
     const path = findScript(ctx.cwd, shown);
     const source = readFileSync(path, 'utf8');
