@@ -232,6 +232,11 @@ describe('{expr} and $name in !cmd and %%sh', () => {
     expect(r.stdout).toBe(`n=42 6 heat {literal} shell ${process.env.HOME} ${process.env.HOME} {}\n`);
   });
 
+  it('${expr} is replaced whole, as in a template literal; ${VAR} of the shell is left to it', async () => {
+    const r = await k.run(`!echo \${n + 1} \${HOME} '\${n}' "\${n}"`);
+    expect(r.stdout).toBe(`7 ${process.env.HOME} \${n} 6\n`);
+  });
+
   it("leaves $name inside single quotes and the shell's braces alone", async () => {
     const r = await k.run(`!echo '$n' "$n" | awk '{print $1}'; echo {1..3} {nope.x}`);
     expect(r.stdout).toBe('$n\n1 2 3 {nope.x}\n');

@@ -3,8 +3,9 @@
  * TypeScript expression evaluated in the notebook, `$name` (or `$name.field`) a notebook name;
  * `{{`, `}}` and `$$name` stand for `{`, `}` and `$name`. What cannot be expanded is left as it
  * is, for the shell to read: `$HOME`, `${HOME}`, `{}` of xargs, `{1..3}`. Unlike IPython, one
- * unknown name does not stop the others from expanding, and `$name` inside single quotes is
- * left for the shell, as bash itself would leave it.
+ * unknown name does not stop the others from expanding, `$name` and `${expr}` inside single
+ * quotes are left for the shell (as bash leaves them), and `${expr}` is replaced whole, as in a
+ * template literal (IPython would keep the `$`).
  */
 import type { MagicContext } from './types.js';
 
@@ -30,6 +31,17 @@ export async function expandCommand(text: string, scope: Scope): Promise<string>
       }
       const value = await tryEvaluate(scope, expr);
       out += value === undefined ? text.slice(i, end + 1) : value;
+      i = end + 1;
+    } else if (c === '$' && text[i + 1] === '{') {
+      // `${expr}`, a template literal's habit: the value when expr is the notebook's, else the shell's `${VAR}`.
+      const end = closingBrace(text, i + 1);
+      if (end < 0) {
+        out += c;
+        i++;
+        continue;
+      }
+      const value = quote === "'" ? undefined : await tryEvaluate(scope, text.slice(i + 2, end));
+      out += value ?? text.slice(i, end + 1);
       i = end + 1;
     } else if (c === '$' && quote !== "'") {
       const m = /^\$(\$?)([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)/.exec(text.slice(i));
