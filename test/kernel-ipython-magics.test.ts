@@ -167,6 +167,8 @@ describe('%who, %who_ls, %whos', () => {
     expect(row('scale')).toBe('scale | function | scale(v: number, by?: number): number');
     expect(row('Grid')).toMatch(/^Grid \| class \| Grid/);
     expect(table.some((l) => l.startsWith('_private') || l.startsWith('display'))).toBe(false);
+    await k2.run('const trap = new Proxy({}, { getPrototypeOf() { throw new Error("no"); } });');
+    expect((await k2.run('%whos')).stdout).toMatch(/^trap +\? +\(cannot be inspected\)$/m);
   });
 
   it('type names filter; an unknown type lists nothing', async () => {
@@ -192,6 +194,7 @@ describe('x = !cmd and !!cmd (%sx)', () => {
     expect((await k.run('const upper: string[] = lines.map((l) => l.toUpperCase()); upper[0]')).result).toBe('A');
     expect((await k.run('let empty = !printf ""\nempty.length')).result).toBe('0');
     expect((await k.run('const cores = !nproc\nNumber(cores[0]) > 0')).result).toBe('true');
+    expect((await k.run('const lines = !echo again\nlines')).result).toBe("[ 'again' ]"); // a rerun rebinds
   });
 
   it('!!cmd shows the lines as the cell value; a failing command still gives its output', async () => {

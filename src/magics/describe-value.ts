@@ -5,6 +5,14 @@ const kWidth = 70;
 
 /** The runtime type as users name it: `number`, `string`, `function`, `class`, `Float64Array`, `Map`, ... */
 export function typeName(value: unknown): string {
+  try {
+    return runtimeType(value);
+  } catch {
+    return '?'; // a Proxy whose traps throw, say
+  }
+}
+
+function runtimeType(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return /^class[\s{]/.test(Function.prototype.toString.call(value)) ? 'class' : 'function';
   if (typeof value !== 'object') return typeof value;
@@ -14,6 +22,14 @@ export function typeName(value: unknown): string {
 
 /** `Float64Array(1000) 7.8 KiB`, `Array(3) [ 1, 2, 3 ]`, `Map(2)`, `42`, `'text'`, a function's source head. */
 export function summarise(value: unknown): string {
+  try {
+    return summary(value);
+  } catch {
+    return '(cannot be inspected)';
+  }
+}
+
+function summary(value: unknown): string {
   if (ArrayBuffer.isView(value)) {
     const length = 'length' in value ? `(${(value as unknown as { length: number }).length})` : '';
     return `${typeName(value)}${length} ${formatBytes(value.byteLength)}`;
