@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCell } from '../dist/src/kernel/cell-parser.js';
 import { startSession, type KernelSession, type Run } from './helpers/kernel-session.js';
+import { descendants, survivors, waitForProcesses } from './helpers/process-tree.js';
 
 let dir: string;
 let k: KernelSession;
@@ -221,6 +222,16 @@ describe('x = !cmd and !!cmd (%sx)', () => {
     expect(kind('!!ls')).toEqual(['sx>:ls']);
     expect(kind('const t = `\nx = !ls\n`;')).toEqual(['code']); // inside a template literal
     expect(kind('  x = !ls')).toEqual(['code']); // indented: TypeScript, as for other magics
+  });
+
+  it('an interrupt ends the captured command; the variable is not bound', async () => {
+    const running = k.start('const slow = !echo started; sleep 300');
+    const sleeps = await waitForProcesses(() => descendants(k.pid).filter((p) => p.command === 'sleep 300'));
+    await k.kernel.client.interrupt();
+    const r = await running;
+    expect(r.error?.ename).toBe('KeyboardInterrupt');
+    expect(await survivors(sleeps)).toEqual([]);
+    expect((await k.run('typeof slow')).error?.evalue).toMatch(/Cannot find name 'slow'/);
   });
 
   it('bad input: %sx without a command', async () => {
