@@ -97,7 +97,7 @@ describe('%run', () => {
     const js = await k.run('%run plain.js');
     expect(js.status).toBe('ok');
     expect(js.stdout).toBe('string\n');
-    writeFileSync(join(dir, 'helpers.ts'), 'export const helperValue = 41 + 1;\n');
+    writeFileSync(join(dir, 'helpers.ts'), '#!/usr/bin/env node\nexport const helperValue = 41 + 1;\nexport function helper() {}\nexport { helper as alias };\n');
     expect((await k.run('%run helpers\nhelperValue')).result).toBe('42');
   });
 

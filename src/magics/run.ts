@@ -52,15 +52,16 @@ function findScript(cwd: string, shown: string): string {
 
 /** JavaScript is run without type checking, as `node FILE` would run it. */
 async function runScript(ctx: MagicContext, source: string, label: string, javascript: boolean): Promise<void> {
-  await ctx.execute(withoutExports(source), { label, text: source, javascript });
+  await ctx.execute(asCell(source), { label, text: source, javascript });
 }
 
 /**
- * A module's `export const x` is a cell's `const x` (cells cannot export; the name is what the
+ * A script as a cell. A module's `export const x` is a cell's `const x` (cells cannot export; the name is what the
  * notebook wants). `export { a, b };` lists names already declared: dropped. Lines stay in place.
  */
-export function withoutExports(source: string): string {
+export function asCell(source: string): string {
   return source
+    .replace(/^#!.*/, '') // a shebang is only valid on a file's first line, and cells are not files
     .replace(/^export\s+(?=(?:declare\s+|abstract\s+|async\s+)*(?:const|let|var|function|class|enum|interface|type|namespace)\b)/gm, '')
     .replace(/^export\s*\{[^}\n]*\}\s*;?[ \t]*$/gm, '');
 }
