@@ -21,7 +21,7 @@ export const runLine: MagicSpec = {
   args: [{ kind: 'rest', name: 'file', metavar: 'FILE [ARGS...]', help: 'the file to run and its arguments, e.g. %run script.ts 10' }],
   handler: async (ctx) => {
     const [first, ...rest] = tokenize(await expandCommand(String(ctx.args.file), ctx));
-    const shown = first?.text ?? "";
+    const shown = first?.text ?? '';
     const path = findScript(ctx.cwd, shown);
     const source = readFileSync(path, 'utf8');
     const argv = process.argv;
