@@ -5,7 +5,7 @@
  *   tslab-parallel install [--user | --sys-prefix | --prefix DIR]   register the kernel with Jupyter
  *   tslab-parallel uninstall [--user | --sys-prefix | --prefix DIR]
  *   tslab-parallel kernel -f CONNECTION_FILE                       run the kernel (Jupyter does this)
- *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
+ *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors] [--strict]
  *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
  *   tslab-parallel mpirun -np N FILE.ts [ARGS...]
  *   tslab-parallel rank SCRIPT.ts [ARGS...]        (under mpirun or srun)
@@ -24,7 +24,7 @@ Commands:
   install [--user | --sys-prefix | --prefix DIR]   register the "TypeScript (parallel)" kernel with Jupyter (default --user)
   uninstall [--user | --sys-prefix | --prefix DIR] remove it
   kernel -f CONNECTION_FILE                       run the kernel (Jupyter starts this from the kernelspec)
-  run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
+  run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors] [--strict]
                                                   execute notebooks top to bottom and write the results
   slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
                                                   reveal.js slides with nbconvert, working offline
