@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { expandNotebooks } from './run.js';
+import { withSlidesStyle } from './slides-style.js';
 
 const kAssets = 'assets';
 /**
@@ -58,7 +59,9 @@ export function exportSlides(notebooks: readonly string[], options: SlidesOption
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const deck = join(out, basename(nb).replace(/\.ipynb$/, '.slides.html'));
-    const external = externalResources(readFileSync(deck, 'utf8'));
+    const html = withSlidesStyle(readFileSync(deck, 'utf8'));
+    writeFileSync(deck, html);
+    const external = externalResources(html);
     if (external.length) throw new Error(`${deck} still loads from the network: ${external.join(', ')}`);
     written.push(deck);
   }
