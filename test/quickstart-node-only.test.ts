@@ -7,7 +7,7 @@
  * `npm ci` needs the npm registry (or npm's cache); nothing else leaves the machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,10 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'tsp-quickstart-'));
   repo = join(work, 'tslab-parallel');
   execFileSync('git', ['clone', '--quiet', kRepoRoot, repo]);
+  // A checkout whose node_modules is a link to a shared install (worktrees) must never let
+  // npm ci empty that install through the link: the clone gets its own folder.
+  if (lstatSync(join(repo, 'node_modules'), { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(join(repo, 'node_modules'));
+  expect(existsSync(join(repo, 'node_modules'))).toBe(false);
   bare = createBarePath();
   install = npm(['ci', '--no-audit', '--no-fund', '--prefer-offline'], 300_000);
   if (install.code === 0) start = npm(['start'], 600_000);
