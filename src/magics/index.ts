@@ -8,11 +8,13 @@ import { MagicRegistry } from './registry.js';
 import { shCell } from './sh.js';
 import { timeCell, timeLine } from './time.js';
 import { timeitCell, timeitLine } from './timeit.js';
+import { timelineCell } from './timeline.js';
 
 export function createMagicRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
   registry.add(timeLine, timeCell, timeitLine, timeitCell, shCell, envLine);
   registry.add(poolLine, parallelCell, mpirunCell, mpirunLine);
+  registry.add(timelineCell);
   registry.add(lsmagic(registry));
   return registry;
 }

@@ -1,0 +1,6 @@
+/** src/trace — recording where parallel time goes (%%timeline, %%mpirun --timeline, %scaling). */
+export { Timeline } from './timeline.js';
+export { startTrace, activeTrace, TraceRecorder } from './recorder.js';
+export { traceNow } from './clock.js';
+export { summarise, type TraceSummary, type RowSummary } from './summary.js';
+export type * from './records.js';
