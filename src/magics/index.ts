@@ -9,12 +9,13 @@ import { shCell } from './sh.js';
 import { timeCell, timeLine } from './time.js';
 import { timeitCell, timeitLine } from './timeit.js';
 import { timelineCell } from './timeline.js';
+import { scalingLine } from './scaling.js';
 
 export function createMagicRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
   registry.add(timeLine, timeCell, timeitLine, timeitCell, shCell, envLine);
   registry.add(poolLine, parallelCell, mpirunCell, mpirunLine);
-  registry.add(timelineCell);
+  registry.add(timelineCell, scalingLine);
   registry.add(lsmagic(registry));
   return registry;
 }

@@ -4,3 +4,6 @@ export { startTrace, activeTrace, TraceRecorder } from './recorder.js';
 export { traceNow } from './clock.js';
 export { summarise, type TraceSummary, type RowSummary } from './summary.js';
 export type * from './records.js';
+export { ScalingResult, type ScalingRow } from './scaling.js';
+export { fitSerialFraction, amdahlSpeedup, type ScalingPoint } from './amdahl.js';
+export { machineCeiling } from './ceiling.js';

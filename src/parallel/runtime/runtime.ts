@@ -113,7 +113,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
       this.#abandonTeam();
     }
     const count = iterationCount(start, stop, step);
-    const threads = Math.min(spec.threads ?? threadState.defaultThreads, kMaxThreads);
+    const threads = Math.min(threadState.forcedThreads || (spec.threads ?? threadState.defaultThreads), kMaxThreads);
     if (threads <= 1 || count === 0) return this.#runOnMain(spec, captured, reductionInit, sharedInit, start, stop, step, body);
     return this.#runOnTeam(spec, threads, count, captured, reductionInit, sharedInit, start, step, body);
   }
