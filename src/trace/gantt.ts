@@ -15,14 +15,13 @@ interface Style {
   readonly color: string;
 }
 
-const kStyles: Partial<Record<TraceKind | 'wait' | 'send' | 'recv', Style>> = {
+const kStyles: Partial<Record<TraceKind | 'wait' | 'unwaited', Style>> = {
   task: { name: 'task', color: '#1f77b4' },
   chunk: { name: 'chunk', color: '#2ca02c' },
   transfer: { name: 'shipping data', color: '#ff7f0e' },
   compute: { name: 'compute', color: '#2ca02c' },
-  send: { name: 'send', color: '#9467bd' },
-  recv: { name: 'receive / wait', color: '#d62728' },
-  wait: { name: 'collective / wait', color: '#e377c2' },
+  wait: { name: 'waiting in communication', color: '#d62728' },
+  unwaited: { name: 'receive never waited for', color: '#8c564b' },
 };
 
 export interface GanttOptions {
@@ -40,9 +39,9 @@ export function styleKey(r: TraceRecord): keyof typeof kStyles | undefined {
     case 'loop':
       return undefined;
     case 'comm':
-      if (r.call === 'send' || r.call === 'isend' || r.call === 'ssend') return 'send';
-      if (r.call === 'recv' || r.call === 'irecv' || r.call === 'wait' || r.call === 'probe') return 'recv';
-      return 'wait';
+      // Posting a send or receive takes no time: messages are drawn as lines (comm-timeline.ts).
+      if (r.unwaited) return 'unwaited';
+      return r.call === 'wait' ? 'wait' : undefined;
     default:
       return r.kind;
   }

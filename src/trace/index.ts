@@ -7,3 +7,5 @@ export type * from './records.js';
 export { ScalingResult, type ScalingRow } from './scaling.js';
 export { fitSerialFraction, amdahlSpeedup, type ScalingPoint } from './amdahl.js';
 export { machineCeiling } from './ceiling.js';
+export { traceRank, type RankTrace, type RawCommEvent } from './comm-rank.js';
+export { CommTimeline, type MessagePair, type RankRow } from './comm-timeline.js';

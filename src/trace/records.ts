@@ -76,7 +76,7 @@ export interface LoopRecord extends IntervalBase {
 export interface CommRecord extends IntervalBase {
   readonly kind: 'comm';
   readonly rank: number;
-  /** send, recv, isend, irecv, wait, barrier, bcast, allreduce … */
+  /** send or recv (a message posted, matched by seq), or wait (the rank blocked in a call, named by label). */
   readonly call: string;
   /** The other rank of a point-to-point call; -1 for collectives. */
   readonly peer: number;
@@ -85,6 +85,8 @@ export interface CommRecord extends IntervalBase {
   readonly bytes: number;
   /** The n-th message from rank → peer with this tag: pairs a send with the receive that matched it. */
   readonly seq: number;
+  /** A message of a collective operation (its algorithm's own point-to-point traffic). */
+  readonly collective?: true;
   /** A nonblocking receive whose request was never waited for or tested to completion. */
   readonly unwaited?: boolean;
 }
