@@ -11,6 +11,8 @@ import { timeCell, timeLine } from './time.js';
 import { timeitCell, timeitLine } from './timeit.js';
 import { whoLine, whoLsLine, whosLine } from './who.js';
 import { writefileCell } from './writefile.js';
+import { timelineCell } from './timeline.js';
+import { scalingLine } from './scaling.js';
 
 export function createMagicRegistry(): MagicRegistry {
   const registry = new MagicRegistry();
@@ -20,6 +22,7 @@ export function createMagicRegistry(): MagicRegistry {
   registry.add(runLine);
   registry.add(whoLine, whoLsLine, whosLine);
   registry.add(sxLine);
+  registry.add(timelineCell, scalingLine);
   registry.add(lsmagic(registry));
   return registry;
 }

@@ -18,6 +18,9 @@ import { LineAssembler, writeToProcess } from './output.js';
 import { ProgressReporter } from './progress.js';
 import type { BatchReply, BatchRequest, PingReply } from './protocol.js';
 import type { PoolStatus } from './status.js';
+import { activeTrace, type TraceRecorder } from '../trace/recorder.js';
+import { traceNow } from '../trace/clock.js';
+import { recordPoolBatch } from '../trace/pool.js';
 
 /** How long a cancelled call's running item may take to stop by itself before its worker is restarted. */
 const kReapAfterMs = 250;
@@ -53,6 +56,8 @@ interface InFlight {
   /** The thread or process it was sent to. */
   incarnation: number;
   settled: boolean;
+  /** Set while %%timeline records: where and since when (trace clock). */
+  readonly trace?: { readonly recorder: TraceRecorder; readonly sent: number };
 }
 
 interface CallExtras {
@@ -117,6 +122,7 @@ export class PoolCore {
       (c) => this.#onSettled(c),
     );
     call.cancelSlot = this.#control.openCall(call.id);
+    activeTrace()?.callStarts.set(call.id, traceNow());
     const progress = new ProgressReporter(
       call.id,
       method,
@@ -275,6 +281,7 @@ export class PoolCore {
       slot.keysIncarnation = slot.worker.incarnation;
     }
     const needsShipment = !slot.knownKeys.has(call.key);
+    const recorder = activeTrace();
     const request: BatchRequest = {
       kind: 'batch',
       seq,
@@ -287,9 +294,10 @@ export class PoolCore {
       items,
       transferResults: call.transfer,
       cancelSlot: call.cancelSlot,
+      ...(recorder ? { trace: true } : {}),
     };
     if (needsShipment) rememberKey(slot, call.key);
-    const record: InFlight = { seq, call, start: range.start, end: range.end, slot, pid: slot.worker.pid, incarnation: 0, settled: false };
+    const record: InFlight = { seq, call, start: range.start, end: range.end, slot, pid: slot.worker.pid, incarnation: 0, settled: false, ...(recorder ? { trace: { recorder, sent: traceNow() } } : {}) };
     if (slot.inflight.length === 0) slot.busySince = performance.now();
     slot.inflight.push(record);
     slot.lastDispatch = ++this.#dispatches;
@@ -334,6 +342,10 @@ export class PoolCore {
       return;
     }
     this.#tasksDone += reply.results.length;
+    if (record.trace && reply.trace) {
+      const { recorder, sent } = record.trace;
+      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), ...reply.trace });
+    }
     if (call.settled) return;
     call.complete(record.start, reply.results, reply.elapsedMs);
     const failure = reply.error;

@@ -29,6 +29,8 @@ export interface BatchRequest {
   readonly transferResults: boolean;
   /** Slot of the call's cancel flag in the shared control block (threads); -1 for none. */
   readonly cancelSlot: number;
+  /** %%timeline is recording: reply with when each item ran (trace clock). */
+  readonly trace?: true;
 }
 
 /** Main → worker: start-up check; answers with the worker's identity. */
@@ -54,6 +56,8 @@ export interface BatchReply {
   readonly elapsedMs: number;
   /** Output messages the worker had sent when it replied (threads deliver them on another port). */
   readonly outputSeq: number;
+  /** Traced batches: when the first item started and when each item ended (trace clock, worker side). */
+  readonly trace?: { readonly startedAt: number; readonly itemEnds: readonly number[] };
 }
 
 export interface PingReply {

@@ -20,6 +20,9 @@ import type { CompiledLoopRunner } from './serial-runtime.js';
 import { isUnshippable, shipByName, shipFunction, shipLoopBody, type Shipment } from './shipping.js';
 import { Team } from './team.js';
 import { createThreadContext, threadState } from './thread-state.js';
+import { activeTrace } from '../../trace/recorder.js';
+import { chunkArea, recordLoop, tracedBody } from '../../trace/chunks.js';
+import { traceNow } from '../../trace/clock.js';
 
 export interface ParallelRuntimeOptions {
   /** How long idle workers poll for the next loop before they sleep (µs). Default 500. */
@@ -110,7 +113,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
       this.#abandonTeam();
     }
     const count = iterationCount(start, stop, step);
-    const threads = Math.min(spec.threads ?? threadState.defaultThreads, kMaxThreads);
+    const threads = Math.min(threadState.forcedThreads || (spec.threads ?? threadState.defaultThreads), kMaxThreads);
     if (threads <= 1 || count === 0) return this.#runOnMain(spec, captured, reductionInit, sharedInit, start, stop, step, body);
     return this.#runOnTeam(spec, threads, count, captured, reductionInit, sharedInit, start, step, body);
   }
@@ -139,11 +142,15 @@ export class ParallelRuntime implements CompiledLoopRunner {
     step: number,
     body: ChunkFunction,
   ): unknown[] {
+    const recorder = activeTrace();
+    const area = recorder ? chunkArea(1) : undefined;
+    const t0 = recorder ? traceNow() : 0;
     this.#enterLoop(1);
     try {
-      return runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, body, this.#ctx);
+      return runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, area ? tracedBody(body, area, 0) : body, this.#ctx);
     } finally {
       this.#leaveLoop();
+      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads: 1, iterations: iterationCount(start, stop, step), start: t0, barrier: traceNow() });
     }
   }
 
@@ -266,6 +273,10 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const red = identities.slice();
     let mainError: unknown;
     let mainFailed = false;
+    const recorder = activeTrace();
+    const area = recorder ? chunkArea(threads) : undefined;
+    if (area) for (let t = 1; t < threads; t++) team.post(t, { type: 'trace', gen, area });
+    const t0 = recorder ? traceNow() : 0;
     this.#enterLoop(threads);
     try {
       team.start();
@@ -278,6 +289,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
           sharedSlots,
           this.#ctx,
           ctl,
+          area,
         );
       } catch (err) {
         mainError = err;
@@ -285,6 +297,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
         Atomics.store(ctl, I.FAILED, 1);
       }
       team.waitForWorkers(workers);
+      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads, iterations: count, start: t0, barrier: traceNow() });
     } catch (err) {
       // The team itself failed (a worker did not start): start afresh next time.
       this.#abandonTeam();

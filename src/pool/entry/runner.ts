@@ -5,6 +5,7 @@
  */
 import { ensureSerialRuntime } from '../../parallel/runtime/serial-runtime.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
+import { traceNow } from '../../trace/clock.js';
 import { serializeError, type SerializedError } from '../../util/remote-error.js';
 import type { BatchReply, BatchRequest, PingReply, WorkerRequest } from '../protocol.js';
 
@@ -50,8 +51,9 @@ export class Runner {
 
   async #batch(req: BatchRequest): Promise<RunResult> {
     const hooks = this.#hooks;
+    const trace = req.trace ? { startedAt: traceNow(), itemEnds: [] as number[] } : undefined;
     const reply = (fields: Omit<BatchReply, 'kind' | 'seq' | 'outputSeq' | 'elapsedMs'>, elapsedMs = 0): RunResult => ({
-      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields },
+      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields, ...(trace ? { trace } : {}) },
       transfer: [],
     });
     for (const key of req.release ?? []) this.#shipments.delete(key);
@@ -85,6 +87,7 @@ export class Runner {
         return reply({ results: results.slice(0, i), error: { index: i, error: toMain(err) } }, performance.now() - start);
       }
       results[i] = value;
+      if (trace) trace.itemEnds.push(traceNow());
       if (yieldEvery !== undefined && (i & 63) === 63 && performance.now() - lastYield > yieldEvery) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = performance.now();
