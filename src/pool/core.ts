@@ -1,8 +1,9 @@
 /**
  * The pool's private implementation: workers (by id), the calls in the order they came, and
- * the scheduler between them. Workers take batches of a call's chunks (batching.ts); results
- * come back in input order; a worker that dies is replaced and the input it was running is
- * reported; interrupts, aborts and close cancel what is queued and restart what is running.
+ * the scheduler between them. Workers take batches of a call's chunks (batching.ts, packed by
+ * batch-payload.ts, shipments sent once per worker: shipment-cache.ts); results come back in
+ * input order; a worker that dies is replaced and the input it was running is reported
+ * (loss.ts); interrupts, aborts and close cancel what is queued and restart what is running.
  */
 import { ship } from '../ship/index.js';
 import { onKernelInterrupt } from '../util/interrupt.js';
@@ -12,28 +13,25 @@ import type { PoolWorker, SendOutcome } from './backend/worker.js';
 import { defaultChunksize } from './batching.js';
 import { Call, type Method } from './call.js';
 import { ControlBlock } from './control.js';
+import { batchItems, transferablesOf } from './batch-payload.js';
 import { Errors, type WorkerLoss } from './errors.js';
+import { blame, deathError } from './loss.js';
 import type { CallOptions, FilledPoolOptions } from './options.js';
 import { LineAssembler, writeToProcess } from './output.js';
 import { ProgressReporter } from './progress.js';
 import type { BatchReply, BatchRequest, PingReply } from './protocol.js';
+import { ShipmentMirror } from './shipment-cache.js';
 import type { PoolStatus } from './status.js';
 
 /** How long a cancelled call's running item may take to stop by itself before its worker is restarted. */
 const kReapAfterMs = 250;
 
-/** A worker mirrors this many remembered shipments (entry/runner.ts). */
-const kShipmentsPerWorker = 64;
-
 interface Slot {
   readonly id: number;
   readonly worker: PoolWorker;
   readonly inflight: InFlight[];
-  /** Shipment keys the worker has, oldest first (mirrors the worker's own eviction). */
-  readonly knownKeys: Set<string>;
-  /** The worker incarnation that knownKeys and releases describe. */
-  keysIncarnation: number;
-  releases: string[];
+  /** The shipments the worker holds (shipment-cache.ts). */
+  readonly shipments: ShipmentMirror;
   retiring: boolean;
   /** We asked for termination: the loss that follows is expected. */
   terminating: boolean;
@@ -267,28 +265,23 @@ export class PoolCore {
     const range = call.takeBatch(this.#activeSlots().length);
     if (!range) return;
     const seq = ++this.#seq;
-    const items = packNumbers(sliceItems(call.items, range.start, range.end), call.star);
-    if (slot.keysIncarnation !== slot.worker.incarnation) {
-      // A fresh thread or process: it holds no shipments and has nothing to release.
-      slot.knownKeys.clear();
-      slot.releases = [];
-      slot.keysIncarnation = slot.worker.incarnation;
-    }
-    const needsShipment = !slot.knownKeys.has(call.key);
+    const items = batchItems(call.items, range.start, range.end, call.star);
+    slot.shipments.follow(slot.worker.incarnation);
+    const needsShipment = slot.shipments.needs(call.key);
+    const release = slot.shipments.takeReleases();
     const request: BatchRequest = {
       kind: 'batch',
       seq,
       call: call.id,
       key: call.key,
       ...(needsShipment ? { shipment: call.shipment } : {}),
-      ...(slot.releases.length > 0 ? { release: slot.releases.splice(0) } : {}),
+      ...(release ? { release } : {}),
       entry: 'task',
       star: call.star,
       items,
       transferResults: call.transfer,
       cancelSlot: call.cancelSlot,
     };
-    if (needsShipment) rememberKey(slot, call.key);
     const record: InFlight = { seq, call, start: range.start, end: range.end, slot, pid: slot.worker.pid, incarnation: 0, settled: false };
     if (slot.inflight.length === 0) slot.busySince = performance.now();
     slot.inflight.push(record);
@@ -329,7 +322,7 @@ export class PoolCore {
     if (reply.kind !== 'batch') return;
     const call = record.call;
     if (reply.missingShipment) {
-      record.slot.knownKeys.delete(call.key);
+      record.slot.shipments.forget(call.key);
       call.requeue(record);
       return;
     }
@@ -354,28 +347,15 @@ export class PoolCore {
     const expected = slot.terminating;
     slot.terminating = false;
     const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
-    const culprit = expected ? undefined : (records.find((r) => r.seq === progress?.seq) ?? records[0]);
+    const found = blame(records, progress, expected);
     for (const r of records) this.#finish(r);
     for (const r of records) {
       if (r.call.settled) continue;
-      if (r !== culprit) {
-        r.call.requeue(r);
-        continue;
+      if (r !== found?.culprit) r.call.requeue(r);
+      else {
+        const memoryLimitMb = this.#o.resourceLimits?.maxOldGenerationSizeMb;
+        r.call.fail(deathError(found, slot.id, this.#o.backend, loss, (i) => displayInput(r.call, i), memoryLimitMb));
       }
-      const exact =
-        progress && progress.seq === r.seq ? r.start + progress.index : r.end - r.start === 1 ? r.start : undefined;
-      r.call.fail(
-        Errors.WorkerDied({
-          worker: slot.id,
-          pid: r.pid,
-          backend: this.#o.backend,
-          loss,
-          ...(exact !== undefined ? { index: exact, input: displayInput(r.call, exact) } : { range: [r.start, r.end] as const }),
-          ...(this.#o.resourceLimits?.maxOldGenerationSizeMb !== undefined
-            ? { memoryLimitMb: this.#o.resourceLimits.maxOldGenerationSizeMb }
-            : {}),
-        }),
-      );
     }
   }
 
@@ -384,7 +364,7 @@ export class PoolCore {
     if (at >= 0) this.#calls.splice(at, 1);
     this.#control.closeCall(call.cancelSlot);
     for (const slot of this.#slots.values()) {
-      if (slot.knownKeys.delete(call.key)) slot.releases.push(call.key);
+      slot.shipments.release(call.key);
       if (call.outcome !== 'completed' && slot.inflight.some((r) => r.call === call)) slot.worker.cancel(call.id);
     }
     const extras = this.#extras.get(call);
@@ -419,9 +399,7 @@ export class PoolCore {
       id,
       worker,
       inflight: [],
-      knownKeys: new Set(),
-      keysIncarnation: worker.incarnation,
-      releases: [],
+      shipments: new ShipmentMirror(worker.incarnation),
       retiring: false,
       terminating: false,
       lastDispatch: 0,
@@ -457,56 +435,7 @@ export class PoolCore {
   }
 }
 
-function rememberKey(slot: Slot, key: string): void {
-  slot.knownKeys.delete(key);
-  slot.knownKeys.add(key);
-  if (slot.knownKeys.size > kShipmentsPerWorker) slot.knownKeys.delete(slot.knownKeys.values().next().value as string);
-}
-
-/** A copy of items start … end - 1 (typed arrays are sliced: a view would clone its whole buffer). */
-function sliceItems(items: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
-  const sliceable = items as { slice?: (s: number, e: number) => ArrayLike<unknown> };
-  if (typeof sliceable.slice === 'function') return sliceable.slice(start, end);
-  return Array.prototype.slice.call(items, start, end);
-}
-
-/** Below this many items, packing numbers is not worth its check. */
-const kPackAtLeast = 64;
-
-/** A batch of numbers travels as one Float64Array (cloned as a block, and transferred: it is our copy). */
-function packNumbers(items: ArrayLike<unknown>, star: boolean): ArrayLike<unknown> {
-  if (star || !Array.isArray(items) || items.length < kPackAtLeast) return items;
-  const packed = new Float64Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const v: unknown = items[i];
-    if (typeof v !== 'number') return items;
-    packed[i] = v;
-  }
-  return packed;
-}
-
 /** What an input looks like in messages: the item, or the argument list for starmap/apply. */
 function displayInput(call: Call, index: number): unknown {
   return call.itemAt(index);
-}
-
-/**
- * What to transfer with a batch: the slice of a typed-array input (our own copy, always), and
- * with `transfer: true` the non-shared buffers of typed-array items (or of arguments).
- */
-function transferablesOf(items: ArrayLike<unknown>, star: boolean, transfer: boolean): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  const add = (v: unknown): void => {
-    if (v instanceof ArrayBuffer) buffers.add(v);
-    else if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
-  };
-  if (ArrayBuffer.isView(items)) add(items);
-  else if (transfer) {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (star && Array.isArray(item)) item.forEach(add);
-      else add(item);
-    }
-  }
-  return [...buffers];
 }

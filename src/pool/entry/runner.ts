@@ -7,6 +7,7 @@ import { ensureSerialRuntime } from '../../parallel/runtime/serial-runtime.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
 import { serializeError, type SerializedError } from '../../util/remote-error.js';
 import type { BatchReply, BatchRequest, PingReply, WorkerRequest } from '../protocol.js';
+import { kShipmentsPerWorker } from '../shipment-cache.js';
 
 export interface RunnerHooks {
   readonly workerId: number;
@@ -27,8 +28,6 @@ export interface RunResult {
 // A %%parallel function sent to the pool runs its loops serially in the worker.
 ensureSerialRuntime();
 
-/** A worker keeps this many shipments; the pool mirrors the count and resends on a miss. */
-const kShipmentLimit = 64;
 
 export class Runner {
   readonly #hooks: RunnerHooks;
@@ -99,7 +98,7 @@ export class Runner {
   #remember(key: string, fns: Record<string, Function>): void {
     this.#shipments.delete(key);
     this.#shipments.set(key, fns);
-    if (this.#shipments.size > kShipmentLimit) this.#shipments.delete(this.#shipments.keys().next().value as string);
+    if (this.#shipments.size > kShipmentsPerWorker) this.#shipments.delete(this.#shipments.keys().next().value as string);
   }
 }
 
