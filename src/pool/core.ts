@@ -14,12 +14,13 @@ import { defaultChunksize } from './batching.js';
 import { Call, type Method } from './call.js';
 import { ControlBlock } from './control.js';
 import { batchItems, transferablesOf } from './batch-payload.js';
-import { Errors, type WorkerLoss } from './errors.js';
+import { Errors, type RunningInput, type WorkerLoss } from './errors.js';
+import { Initializer } from './initializer.js';
 import { blame, deathError } from './loss.js';
 import type { CallOptions, FilledPoolOptions } from './options.js';
 import { LineAssembler, writeToProcess } from './output.js';
 import { ProgressReporter } from './progress.js';
-import type { BatchReply, BatchRequest, PingReply } from './protocol.js';
+import { kFailedLoading, kInitializerFailed, kResultNotSendable, type BatchRequest, type WorkerReply } from './protocol.js';
 import { ShipmentMirror } from './shipment-cache.js';
 import type { PoolStatus } from './status.js';
 
@@ -33,6 +34,11 @@ interface Slot {
   /** The shipments the worker holds (shipment-cache.ts). */
   readonly shipments: ShipmentMirror;
   retiring: boolean;
+  /** Being replaced by a fresh thread or process after maxTasksPerChild tasks. */
+  recycling: boolean;
+  /** Tasks (chunks) sent to the incarnation `tasksOf`, for maxTasksPerChild. */
+  tasks: number;
+  tasksOf: number;
   /** We asked for termination: the loss that follows is expected. */
   terminating: boolean;
   lastDispatch: number;
@@ -67,6 +73,8 @@ export class PoolCore {
   /** Retiring workers, and what to call once each has exited. */
   readonly #retirements = new Map<Slot, () => void>();
   readonly #unsubscribe: (() => void) | undefined;
+  /** The pool's initializer, if it has one (initializer.ts). */
+  readonly #init: Initializer | undefined;
   readonly #startedAt = performance.now();
   #seq = 0;
   #callIds = 0;
@@ -80,6 +88,15 @@ export class PoolCore {
   constructor(options: FilledPoolOptions) {
     this.#o = options;
     this.progressAfter = options.progressAfter;
+    this.#init = options.initializer
+      ? new Initializer(options.initializer, options.initargs, options, {
+          nextSeq: () => ++this.#seq,
+          expectedLoss: (worker) => this.closed || this.#slots.get(worker.id)?.worker !== worker || this.#slots.get(worker.id)?.terminating === true,
+          onBroken: (error) => {
+            for (const call of [...this.#calls]) call.fail(error);
+          },
+        })
+      : undefined;
     for (let id = 1; id <= options.workers; id++) this.#addSlot(id);
     this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt()) : undefined;
   }
@@ -100,6 +117,8 @@ export class PoolCore {
   /** Ships `fn` and queues the call. Throws UnshippableError at once. */
   start(method: Method, fn: Function, items: ArrayLike<unknown>, star: boolean, options: CallOptions): Call {
     if (this.closed) throw Errors.PoolClosed();
+    const broken = this.#init?.broken;
+    if (broken) throw broken;
     const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd });
     const auto = method === 'map' || method === 'starmap' ? defaultChunksize(items.length, this.workers) : 1;
     const call = new Call(
@@ -125,7 +144,13 @@ export class PoolCore {
     const signal = options.signal;
     const onAbort = (): void => this.abort(call, signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.#extras.set(call, { progress, detach: () => signal?.removeEventListener('abort', onAbort) });
+    const seconds = options.timeout;
+    const timer = seconds !== undefined ? setTimeout(() => this.#timeOut(call, seconds), seconds * 1000) : undefined;
+    const detach = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    };
+    this.#extras.set(call, { progress, detach });
     this.#calls.push(call);
     if (signal?.aborted) this.abort(call, signal.reason);
     else call.settleIfEmpty();
@@ -138,6 +163,27 @@ export class PoolCore {
     const running = this.#slotsRunning((c) => c === call);
     if (!call.fail(Errors.Aborted(call.method, reason), 'cancelled')) return;
     this.#terminate(running);
+  }
+
+  /** The call's timeout passed: it fails naming what its workers were running, and they are replaced. */
+  #timeOut(call: Call, seconds: number): void {
+    const running = this.#slotsRunning((c) => c === call);
+    const inputs = running.map((slot) => this.#runningInput(slot));
+    if (!call.fail(Errors.CallTimedOut(call.method, seconds, inputs, this.#o.backend, call.total - call.done))) return;
+    this.#terminate(running);
+  }
+
+  /** The input a busy worker is running: exact for threads (control block) and one-input batches. */
+  #runningInput(slot: Slot): RunningInput {
+    const record = slot.inflight[0] as InFlight;
+    const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
+    const found = blame([record], progress, false);
+    const index = found?.index;
+    return {
+      worker: slot.id,
+      pid: record.pid,
+      ...(index !== undefined ? { index, input: displayInput(record.call, index) } : { range: [record.start, record.end] as const }),
+    };
   }
 
   /** Cancels a call that has not started (Future.cancel()). */
@@ -157,7 +203,10 @@ export class PoolCore {
   // ── lifecycle ────────────────────────────────────────────────────────────
   /** Resolves when every worker has started and answered. */
   async ready(): Promise<void> {
+    // Pings queue behind the initializer: a pool that is broken from the start says so here.
     await Promise.all(this.#activeSlots().map((s) => s.worker.send({ kind: 'ping', seq: ++this.#seq }, []).outcome));
+    const broken = this.#init?.broken;
+    if (broken) throw broken;
   }
 
   /** Grows (new ids) or shrinks (highest ids retire after their current batches). */
@@ -242,28 +291,48 @@ export class PoolCore {
   }
 
   #hasCapacity(): boolean {
-    for (const s of this.#slots.values()) if (!s.retiring && s.inflight.length < 2) return true;
+    for (const s of this.#slots.values()) if (this.#takesWork(s) && s.inflight.length < 2) return true;
     return false;
+  }
+
+  /** Not leaving, not being replaced, and with tasks left before maxTasksPerChild. */
+  #takesWork(slot: Slot): boolean {
+    return !slot.retiring && !slot.recycling && this.#tasksLeft(slot) > 0;
+  }
+
+  /** Tasks the worker's current thread or process may still be sent (maxTasksPerChild). */
+  #tasksLeft(slot: Slot): number {
+    const max = this.#o.maxTasksPerChild;
+    if (max === undefined) return Infinity;
+    return slot.tasksOf === slot.worker.incarnation ? max - slot.tasks : max;
   }
 
   /** An idle worker (the least recently used), or for short work one with a short batch queued. */
   #pickSlot(call: Call): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots.values()) {
-      if (s.retiring || s.inflight.length > 0) continue;
+      if (!this.#takesWork(s) || s.inflight.length > 0) continue;
       if (!best || s.lastDispatch < best.lastDispatch) best = s;
     }
     if (best || !call.short) return best;
     for (const s of this.#slots.values()) {
-      if (s.retiring || s.inflight.length !== 1 || !(s.inflight[0] as InFlight).call.short) continue;
+      if (!this.#takesWork(s) || s.inflight.length !== 1 || !(s.inflight[0] as InFlight).call.short) continue;
       if (!best || s.lastDispatch < best.lastDispatch) best = s;
     }
     return best;
   }
 
+  // ── a batch's start (#dispatch) and end (#onOutcome): the one place tasks begin and finish ──
   #dispatch(call: Call, slot: Slot): void {
-    const range = call.takeBatch(this.#activeSlots().length);
+    const tasksLeft = this.#tasksLeft(slot);
+    const range = call.takeBatch(this.#activeSlots().length, tasksLeft);
     if (!range) return;
+    if (tasksLeft !== Infinity) {
+      slot.tasks = slot.tasksOf === slot.worker.incarnation ? slot.tasks : 0;
+      slot.tasksOf = slot.worker.incarnation;
+      slot.tasks += Math.ceil((range.end - range.start) / call.chunksize);
+    }
+    this.#init?.ensure(slot.worker);
     const seq = ++this.#seq;
     const items = batchItems(call.items, range.start, range.end, call.star);
     slot.shipments.follow(slot.worker.incarnation);
@@ -300,10 +369,13 @@ export class PoolCore {
       this.#onLost(slot, outcome.lost, record.incarnation);
     } else {
       this.#finish(record);
-      if (outcome.ok) this.#onReply(record, outcome.reply as BatchReply | PingReply);
+      if (outcome.ok) this.#onReply(record, outcome.reply);
       else if (!record.call.settled) record.call.fail(Errors.InputNotSendable([record.start, record.end], outcome.sendError.message));
     }
-    if (slot.retiring && slot.inflight.length === 0) this.#retire(slot);
+    if (slot.inflight.length === 0) {
+      if (slot.retiring) this.#retire(slot);
+      else if (this.#tasksLeft(slot) <= 0) this.#recycle(slot);
+    }
     this.#pump();
   }
 
@@ -318,7 +390,7 @@ export class PoolCore {
     if (slot.inflight.length === 0) slot.busyMs += performance.now() - slot.busySince;
   }
 
-  #onReply(record: InFlight, reply: BatchReply | PingReply): void {
+  #onReply(record: InFlight, reply: WorkerReply): void {
     if (reply.kind !== 'batch') return;
     const call = record.call;
     if (reply.missingShipment) {
@@ -332,8 +404,9 @@ export class PoolCore {
     const failure = reply.error;
     if (!failure) return;
     const worker = record.slot.id;
-    if (failure.index === -1) call.fail(Errors.LoadFailed(failure.error, worker));
-    else if (failure.index === -2) call.fail(Errors.ResultNotSendable(worker, [record.start, record.end], failure.error.message));
+    if (failure.index === kInitializerFailed) call.fail(this.#init?.broken ?? Errors.Broken(failure.error, worker));
+    else if (failure.index === kFailedLoading) call.fail(Errors.LoadFailed(failure.error, worker));
+    else if (failure.index === kResultNotSendable) call.fail(Errors.ResultNotSendable(worker, [record.start, record.end], failure.error.message));
     else {
       const index = record.start + failure.index;
       call.fail(Errors.TaskFailed(failure.error, worker, record.pid, this.#o.backend, index, displayInput(call, index)));
@@ -357,6 +430,8 @@ export class PoolCore {
         r.call.fail(deathError(found, slot.id, this.#o.backend, loss, (i) => displayInput(r.call, i), memoryLimitMb));
       }
     }
+    // The replacement runs the initializer now, as a fresh Python pool process would.
+    if (!this.closed && !slot.retiring) this.#init?.ensure(slot.worker);
   }
 
   #onSettled(call: Call): void {
@@ -401,12 +476,16 @@ export class PoolCore {
       inflight: [],
       shipments: new ShipmentMirror(worker.incarnation),
       retiring: false,
+      recycling: false,
+      tasks: 0,
+      tasksOf: worker.incarnation,
       terminating: false,
       lastDispatch: 0,
       busySince: 0,
       busyMs: 0,
       output,
     });
+    this.#init?.ensure(worker);
   }
 
   #activeSlots(): Slot[] {
@@ -425,12 +504,26 @@ export class PoolCore {
     }
   }
 
+  /** maxTasksPerChild: an idle worker that has run its share is replaced by a fresh one. */
+  #recycle(slot: Slot): void {
+    slot.recycling = true;
+    void slot.worker.restart().then(() => {
+      slot.recycling = false;
+      slot.tasks = 0;
+      slot.tasksOf = slot.worker.incarnation;
+      if (this.closed || slot.retiring) return;
+      this.#init?.ensure(slot.worker);
+      this.#pump();
+    });
+  }
+
   /** A retiring worker with nothing in flight leaves the pool. */
   #retire(slot: Slot): void {
     const resolve = this.#retirements.get(slot);
     if (!resolve) return;
     this.#retirements.delete(slot);
     this.#slots.delete(slot.id);
+    this.#init?.forget(slot.worker);
     void slot.worker.close().then(resolve);
   }
 }
