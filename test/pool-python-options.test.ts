@@ -129,6 +129,13 @@ describe.each(backends)('Python pool options in the kernel, %s', (backend) => {
     await ok('await p.close()');
   });
 
+  it('%pool? documents the options', async () => {
+    const help = flat((await ok('%pool?')).stdout);
+    for (const word of ['initializer', 'initargs', 'maxTasksPerChild', '{ timeout: S }', 'future.result(S)', "'FIRST_EXCEPTION'", 'notDone']) {
+      expect(help).toContain(word);
+    }
+  });
+
   it('checks the new options with clear messages', async () => {
     const cases: [string, string][] = [
       ['{ initializer: 3 }', 'options.initializer must be a function'],
