@@ -36,6 +36,8 @@ export interface TwoHosts {
   readonly mpirunArgs: readonly string[];
   /** A directory of this test bed (removed with it). */
   readonly dir: string;
+  /** Processes running on the hosts (in their namespaces) now. */
+  processes(): number[];
   /** Runs a command on one host (inside its namespace, with its hostname). */
   exec(host: Host, command: string, args: readonly string[]): string;
   close(): void;
@@ -105,10 +107,14 @@ function removeStale(): void {
 /** The root side's interface names, tspPIDxN + a/b: at most 15 characters. */
 const linkStemOf = (pid: number, n: number) => `${kPrefix}${pid}x${n}`;
 
+function namespacePids(namespace: string): number[] {
+  const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout ?? '';
+  return pids.split(/\s+/).filter(Boolean).map(Number);
+}
+
 function removeHost(linkStem: string, namespace: string, side: string): void {
   // Processes a run left in the namespace (only ours: nothing else runs in it).
-  const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout ?? '';
-  for (const pid of pids.split(/\s+/).filter(Boolean).map(Number)) {
+  for (const pid of namespacePids(namespace)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -200,6 +206,7 @@ export function makeTwoHosts(options: { slots?: number } = {}): TwoHosts {
       agent,
       mpirunArgs,
       dir,
+      processes: () => hosts.flatMap((h) => namespacePids(h.name)),
       exec: (host, command, args) => execFileSync(agent, [host.address, [command, ...args].map(shellQuote).join(' ')], { encoding: 'utf8' }),
       close,
     };
