@@ -33,6 +33,18 @@ describe('the first cell', () => {
   });
 });
 
+describe('top-level await', () => {
+  // `await (…)` right after `=` or at a cell's start: TypeScript reads it as a call of a
+  // function named `await` unless the cell is parsed as a module ("await is not defined").
+  it('awaits a parenthesised expression, in a declaration, as a value and in %timeit', async () => {
+    expect(await evaluate(k, 'const awaited = await (async () => 21)();\nawaited * 2')).toBe('42');
+    expect(await evaluate(k, 'await (async () => "plain")()')).toBe('plain');
+    expect(await evaluate(k, 'awaited')).toBe('21');
+    const r = await k.client.execute('%timeit -n 1 -r 1 await (async () => 1)()');
+    expect(r.reply.content.status, JSON.stringify(r.reply.content)).toBe('ok');
+  });
+});
+
 describe('names of earlier cells', () => {
   it('are used in object shorthand ({ a }), in destructuring defaults, and assigned to', async () => {
     await evaluate(k, 'const a = 1;\nlet b = 2;');

@@ -241,7 +241,8 @@ export class Engine {
 
   #isAsync(source: string): boolean {
     const ts = require('typescript') as typeof TS; // the emitter's compiler, loaded when first needed here
-    return hasTopLevelAwait(ts.createSourceFile('x.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
+    // As a module (the `export {}`), so that a top-level `await (…)` reads as an await.
+    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
   }
 
   /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
