@@ -243,7 +243,7 @@ export class MpiRanks implements RankHost {
     const slot = this.#ranks[rank]!;
     if (slot.exited) return;
     slot.exited = true;
-    this.#events.exited(rank, clean || !this.#manyHosts ? how : `${how}${this.#onHost(slot)}`, clean);
+    this.#events.exited(rank, clean || !this.#manyHosts || !slot.host ? how : `${how}; it ran on ${slot.host}`, clean);
   }
 
   #onHost(slot: RankSlot): string {
