@@ -126,6 +126,7 @@ export function rewriteNestedLoop(file: ts.SourceFile, editor: LineKeepingEditor
 function makeSpec(file: ts.SourceFile, plan: LoopPlan, options: TransformOptions): LoopSpec {
   const indexesOf = (pred: (c: LoopPlan['captured'][number]) => boolean) =>
     plan.captured.flatMap((c, k) => (pred(c) ? [k] : []));
+  const arrayReductions = plan.captured.flatMap((c, k) => (c.arrayReduction ? [{ k, op: c.arrayReduction }] : []));
   const spec = {
     id: '',
     line: plan.line,
@@ -135,6 +136,7 @@ function makeSpec(file: ts.SourceFile, plan: LoopPlan, options: TransformOptions
     writes: indexesOf((c) => c.writes),
     escapes: indexesOf((c) => c.escapes),
     reductions: plan.reductions.map((r) => ({ name: r.name, op: r.op })),
+    ...(arrayReductions.length > 0 ? { arrayReductions } : {}),
     shared: [...plan.shared],
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
   };
