@@ -477,10 +477,11 @@ export class ParallelRuntime implements CompiledLoopRunner {
     if (this.#noted.has(key)) return;
     this.#noted.add(key);
     const name = spec.names[k]!;
+    const written = spec.writes.includes(k) || spec.escapes.includes(k);
     this.#note(
-      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copies it in and out on every run ` +
-        `(${formatBytes(original.byteLength)} each way); the loop's writes reach '${name}' as usual. ` +
-        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the copies.`,
+      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copies it ${written ? 'in and out' : 'in'} on every run ` +
+        `(${formatBytes(original.byteLength)}${written ? ` each way); the loop's writes reach '${name}' as usual` : ')'}. ` +
+        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the ${written ? 'copies' : 'copy'}.`,
     );
   }
 }
