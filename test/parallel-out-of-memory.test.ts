@@ -39,3 +39,32 @@ hog(2)`);
     expect(threadsOf(k.pid)).toBe(threads);
   }, 120_000);
 });
+
+/**
+ * The kernel's other threads that run user code: pool workers (threads backend) and thread
+ * ranks. They have no limits of their own, so here every isolate gets a 512 MiB heap
+ * (NODE_OPTIONS); the kernel must report their death and go on.
+ */
+describe('pool threads and thread ranks out of memory', () => {
+  const k = useKernelSession({ env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=512' } });
+  const hog = 'const junk: number[][] = []; for (;;) junk.push(new Array(100_000).fill(1));';
+
+  it('a pool worker out of memory fails its task; the kernel and its variables live on', async () => {
+    await k.run('const survivor = 42;');
+    await k.run('%pool 2 --threads');
+    const r = await k.run(`await pool.map((x: number) => { if (x === 1) { ${hog} } return x; }, [0, 1])`);
+    expect(r.status).toBe('error');
+    expect(`${r.error?.ename}: ${r.error?.evalue}`).toMatch(/memory/i);
+    const after = await k.run('[survivor, ...(await pool.map((x: number) => x * 2, [1, 2]))]');
+    expect(after.result?.replace(/\s+/g, '')).toBe('[42,2,4]');
+    await k.run('%pool --close');
+  }, 120_000);
+
+  it('a thread rank out of memory fails the run; the kernel and its variables live on', async () => {
+    const r = await k.run(`%%mpirun -np 2 --backend threads\nif (rank === 1) { ${hog} }\nawait comm.barrier();`);
+    expect(r.status).toBe('error');
+    expect(`${r.error?.evalue ?? ''} ${r.stderr}`).toMatch(/rank 1/);
+    const after = await k.run('survivor + 1');
+    expect(after.result).toBe('43');
+  }, 120_000);
+});
