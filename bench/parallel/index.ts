@@ -31,6 +31,31 @@ function seconds(f: () => unknown): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+/** CPU seconds of the whole process (every thread) for one call: what a loaded machine inflates least. */
+function cpuSeconds(f: () => unknown): number {
+  const c = process.cpuUsage();
+  f();
+  const used = process.cpuUsage(c);
+  return (used.user + used.system) / 1e6;
+}
+
+/**
+ * The one-thread case again in CPU seconds, ours against Numba's: on a shared machine the
+ * wall-clock figures carry other processes' load; CPU time says what the code itself costs.
+ */
+async function cpuAtOneThread(results: Results, numba: ReturnType<typeof startNumba>, id: string, title: string, ours: () => unknown, peerCase: [string, Record<string, unknown>]): Promise<void> {
+  const peer = numba.peer && (() => numba.peer!.run(peerCase[0], { ...peerCase[1], threads: 1, clock: 'cpu' }));
+  const s = await interleave(kRounds, () => cpuSeconds(ours), peer);
+  results.add({
+    id: `${id}.cpu`,
+    title: `${title}, 1 thread, CPU seconds`,
+    unit: 's CPU',
+    better: 'lower',
+    ours: s.ours,
+    ...(s.peer ? { peer: { name: 'Numba', samples: s.peer } } : { peerMissing: numba.missing ?? 'Numba did not run' }),
+  });
+}
+
 function startNumba(): { peer?: PythonPeer; missing?: string } {
   const missing = pythonMissing(['numba', 'numpy']);
   if (missing) return { missing };
@@ -62,6 +87,7 @@ async function simpson(results: Results, numba: ReturnType<typeof startNumba>): 
     });
     best[threads] = c.ours.best;
   }
+  await cpuAtOneThread(results, numba, 'parallel.simpson.threads1', `Simpson of exp, ${points.toExponential(0)} points`, () => byThreads[1]!(0, 1, dx), ['simpson', { points }]);
   const serial = runCell(integrateExpSerialCell, { serial: true })['integrateExpSerial'] as Integrator;
   const serialBest = Math.min(...Array.from({ length: 3 }, () => seconds(() => serial(0, 1, dx))));
   const ceiling = machineCeiling(points, 3);
@@ -97,6 +123,7 @@ async function diffusion(results: Results, numba: ReturnType<typeof startNumba>)
       target: kNumbaTarget,
     });
   }
+  await cpuAtOneThread(results, numba, 'parallel.diffusion.threads1', `1D diffusion, ${points.toExponential(0)} points x ${steps} steps`, () => byThreads[1]!(steps, c0), ['diffusion', { points, steps }]);
   console.log(`  bit-for-bit equal to the serial TypeScript loop: ${same}`);
   return { points, steps, bitForBitEqualToSerial: same };
 }
