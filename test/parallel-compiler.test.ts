@@ -216,7 +216,7 @@ describe('compiled code', () => {
     expect(r.code.split('\n').length).toBe(lecture.length);
     const lines = r.code.split('\n');
     expect(lines[6]).toBe(lecture[6]); // the body line is untouched
-    expect(lines[16]).toMatch(/^C_\[i\] = C\[i\] \+ alpha \* \(C\[i \+ 1\] - 2 \* C\[i\] \+ C\[i - 1\]\); \} \} catch/);
+    expect(lines[16]).toMatch(/^C_\[i\] = C\[i\] \+ alpha \* \(C\[i \+ 1\] - 2 \* C\[i\] \+ C\[i - 1\]\); \} catch \(__tspE\) \{ __tspCtx\.at = __tspK; throw __tspE; \} \}/);
     expect(lines[8]).toBe(lecture[8]);
   });
 
