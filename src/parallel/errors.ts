@@ -30,6 +30,30 @@ export const Errors = {
       new RangeError(`prange(${start}, ${stop}, ${step}) needs finite numbers; check the loop bounds.`),
       'ERR_PRANGE_RANGE',
     ),
+  BadArrayReductionOp: (op: string) =>
+    withCode(
+      new TypeError(`prange(…).reduction('${op}', …): the operator must be '+', '*', 'max' or 'min'.`),
+      'ERR_PRANGE_REDUCTION',
+    ),
+  ArrayReductionNotTyped: (position: number, value: unknown) =>
+    withCode(
+      new TypeError(
+        `prange(…).reduction(op, …): argument ${position} is ${describeValue(value)}, but array reductions need a typed array ` +
+          `(Float64Array, Int32Array, …); a number updated with += is a reduction without a clause.`,
+      ),
+      'ERR_PRANGE_REDUCTION',
+    ),
+  ThreadDied: (thread: number, line: number, why: string | undefined, heapMb: number) =>
+    withCode(
+      new Error(
+        why === undefined
+          ? `thread ${thread} ran out of memory in ${describeLoop(line)} (its JS heap is limited to ${heapMb} MiB), so it stopped. ` +
+              `The kernel and its variables are fine and the next loop starts a new team. Allocate less inside the loop ` +
+              `(typed arrays do not count against the limit), or raise it with TSLAB_PARALLEL_THREAD_HEAP_MB.`
+          : `thread ${thread} stopped during ${describeLoop(line)}: ${why}. The kernel and its variables are fine and the next loop starts a new team.`,
+      ),
+      'ERR_PRANGE_THREAD_DIED',
+    ),
   PlainArrayWrite: (name: string, line: number) =>
     withCode(
       new TypeError(
