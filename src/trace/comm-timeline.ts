@@ -161,7 +161,7 @@ export class CommTimeline {
       text.push(`sent: ${what}`, `received: ${what}`, null);
     }
     const lines = { type: 'scatter', mode: 'lines+markers', name: 'message', x, y, text, hoverinfo: 'text', line: { color: 'rgba(60,60,60,0.6)', width: 1 }, marker: { size: 4 } };
-    return ganttFigure(this.records, { title, origin: this.start, overlays: [lines] });
+    return ganttFigure(this.records, { title, origin: this.start, rowTitle: 'rank', overlays: [lines] });
   }
 
   /** Heatmap of bytes from each sender (rows) to each receiver (columns), messages on hover. */

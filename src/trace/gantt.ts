@@ -28,6 +28,8 @@ export interface GanttOptions {
   readonly title: string;
   /** Trace time of the chart's 0. */
   readonly origin: number;
+  /** What the rows are ('worker or thread', 'rank'): the y axis title. */
+  readonly rowTitle?: string;
   /** Extra traces drawn over the bars (message lines). */
   readonly overlays?: readonly Record<string, unknown>[];
 }
@@ -83,7 +85,7 @@ export function ganttFigure(records: readonly TraceRecord[], options: GanttOptio
       barmode: 'overlay',
       height: Math.max(260, 90 + 40 * rows.length),
       xaxis: { title: { text: 'time (ms)' }, zeroline: false },
-      yaxis: { type: 'category', categoryorder: 'array', categoryarray: [...rows].reverse(), automargin: true },
+      yaxis: { type: 'category', categoryorder: 'array', categoryarray: [...rows].reverse(), automargin: true, ...(options.rowTitle ? { title: { text: options.rowTitle } } : {}) },
       legend: { orientation: 'h', y: -0.25 },
       margin: { t: 50, r: 20 },
     },
