@@ -19,10 +19,15 @@ export interface TracedBatch {
   readonly star: boolean;
   /** Worker clock: when the first item started, and when each item ended. */
   readonly startedAt: number;
-  readonly itemEnds: readonly number[];
+  readonly itemEnds: ArrayLike<number>;
 }
 
+/** Keeps the batch's raw timings; its records are made when recording stops. */
 export function recordPoolBatch(recorder: TraceRecorder, b: TracedBatch): void {
+  recorder.defer(() => addBatchRecords(recorder, b));
+}
+
+function addBatchRecords(recorder: TraceRecorder, b: TracedBatch): void {
   const n = b.itemEnds.length;
   const lastEnd = n > 0 ? b.itemEnds[n - 1]! : b.startedAt;
   let shift = 0;
