@@ -70,7 +70,7 @@ export function ganttFigure(records: readonly TraceRecord[], options: GanttOptio
       base: rs.map((r) => ms(r.start)),
       x: rs.map((r) => Math.max(r.end - r.start, 1e-3)),
       text: rs.map((r) => r.label),
-      hovertext: rs.map((r) => `${r.label}<br>${ms(r.start).toFixed(3)} → ${ms(r.end).toFixed(3)} ms (${(r.end - r.start).toFixed(3)} ms)`),
+      hovertext: rs.map((r) => `${r.label}<br>${ms(r.start).toFixed(3)} → ${ms(r.end).toFixed(3)} ms (${(r.end - r.start).toFixed(3)} ms)${r.kind === 'task' ? `<br>queued ${(r.start - r.queued).toFixed(3)} ms before it ran` : ''}`),
       hoverinfo: 'text',
       textposition: 'inside',
       insidetextanchor: 'middle',
