@@ -8,7 +8,7 @@ import { plotly } from '../display/plotly.js';
 import { table } from '../display/table.js';
 import { machineCeiling } from '../trace/ceiling.js';
 import { ScalingResult } from '../trace/scaling.js';
-import { formatSeconds } from './format-time.js';
+import { secondsIn } from './format-time.js';
 import { UsageError, type MagicContext } from './types.js';
 
 const kElapsed = '__tspElapsed';
@@ -46,7 +46,7 @@ export async function runRankScaling(ctx: MagicContext, counts: readonly number[
   for (const v of last) if (v) delete v[kElapsed];
   const result = new ScalingResult(timings, machineCeiling(all), 'ranks');
   ctx.display(plotly(result.figure('Scaling with the number of ranks')));
-  ctx.display(table(result.tableRows((s) => formatSeconds(s)), { caption: result.describe() }));
+  ctx.display(table(result.tableRows(secondsIn(result.rows[0]!.seconds)), { caption: result.describe() }));
   ctx.stdout(`${result.describe()}\n`);
   return last;
 }
