@@ -124,8 +124,15 @@ function wrapTransport(
     byOp.set(seen, event);
     return seen;
   };
+  // A spin that did not finish the wait is followed at once by wait(): one interval, named by wait.
+  let spun: RawCommEvent | undefined;
   t.wait = async (ready, waitingIn) => {
-    const start = traceNow();
+    let start = traceNow();
+    if (spun && events[events.length - 1] === spun) {
+      events.pop();
+      start = spun.start;
+    }
+    spun = undefined;
     try {
       await own.wait.call(t, ready, waitingIn);
     } finally {
@@ -137,7 +144,9 @@ function wrapTransport(
     t.spin = (ready) => {
       const start = traceNow();
       const done = spin.call(t, ready);
-      events.push({ call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: 'spinning for a message' });
+      const event: RawCommEvent = { call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: 'a short spin until a message arrived' };
+      events.push(event);
+      spun = done ? undefined : event;
       return done;
     };
   }
