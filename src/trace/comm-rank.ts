@@ -150,7 +150,32 @@ function wrapTransport(
       return done;
     };
   }
-  return () => Object.assign(t, own);
+  const restoreCollectives = t.collectives ? wrapCollectives(t.collectives as unknown as Record<string, unknown>, events) : () => undefined;
+  return () => {
+    Object.assign(t, own);
+    restoreCollectives();
+  };
+}
+
+/** Native collectives (Open MPI's) wait inside the library: each call is one wait, named by the collective. */
+function wrapCollectives(collectives: Record<string, unknown>, events: RawCommEvent[]): () => void {
+  const names = ['Barrier', 'Bcast', 'Allreduce', 'Gatherv'].filter((n) => typeof collectives[n] === 'function');
+  const owned = new Map(names.filter((n) => Object.hasOwn(collectives, n)).map((n) => [n, collectives[n]]));
+  for (const name of names) {
+    const original = collectives[name] as (...args: unknown[]) => Promise<void> | undefined;
+    collectives[name] = (...args: unknown[]) => {
+      const start = traceNow();
+      const pending = original.apply(collectives, args);
+      // undefined: not done natively; the point-to-point algorithm that follows is traced as such.
+      return pending?.finally(() => events.push({ call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: `${name} (native)` }));
+    };
+  }
+  return () => {
+    for (const name of names) {
+      if (owned.has(name)) collectives[name] = owned.get(name);
+      else delete collectives[name];
+    }
+  };
 }
 
 /** Marks the receives whose Request the rank waits for or tests, by patching Request while tracing. */
