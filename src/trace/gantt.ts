@@ -50,7 +50,11 @@ export function styleKey(r: TraceRecord): keyof typeof kStyles | undefined {
 }
 
 export function ganttFigure(records: readonly TraceRecord[], options: GanttOptions): PlotlyFigure {
-  const drawn = records.length > kMaxBars ? mergeBatches(records) : records;
+  const merged = records.length > kMaxBars ? mergeBatches(records) : records;
+  // Still too many to draw quickly (a long MPI run): the earliest ones, and the title says so.
+  const drawable = merged.filter((r) => styleKey(r) !== undefined);
+  const cut = drawable.length > kMaxBars;
+  const drawn = cut ? [...drawable].sort((a, b) => a.start - b.start).slice(0, kMaxBars) : merged;
   const groups = new Map<keyof typeof kStyles, TraceRecord[]>();
   for (const r of drawn) {
     const key = styleKey(r);
@@ -81,7 +85,7 @@ export function ganttFigure(records: readonly TraceRecord[], options: GanttOptio
   return {
     data: [...data, ...(options.overlays ?? [])],
     layout: {
-      title: { text: options.title },
+      title: { text: cut ? `${options.title} (the first ${kMaxBars} of ${drawable.length} intervals)` : options.title },
       barmode: 'overlay',
       height: Math.max(260, 90 + 40 * rows.length),
       xaxis: { title: { text: 'time (ms)' }, zeroline: false },
