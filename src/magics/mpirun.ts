@@ -11,11 +11,12 @@ import { splitArgs } from '../comm/mpi/launcher-command.js';
 import { ship } from '../ship/index.js';
 import { tokenize } from './args.js';
 import { showRankTimeline, tracedRankSource } from './mpirun-timeline.js';
+import { parseRankCounts, runRankScaling, timedRankSource } from './mpirun-scaling.js';
 import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
 
 /** Options both forms share: how many ranks, on what, for how long. */
 const runArgs: readonly ArgumentSpec[] = [
-  { kind: 'option', name: 'np', aliases: ['np', 'n'], type: 'integer', min: 1, required: true, metavar: 'N', help: 'number of ranks.' },
+  { kind: 'option', name: 'np', aliases: ['np', 'n'], type: 'string', required: true, metavar: 'N', help: 'number of ranks (with --scaling: a list, e.g. 1,2,4).' },
   {
     kind: 'option',
     name: 'backend',
@@ -61,6 +62,12 @@ const timelineArgs: readonly ArgumentSpec[] = [
     help: 'trace every rank: compute and waiting per rank, a line from each send to its receive, the communication matrix, a per-rank table.',
   },
   { kind: 'option', name: 'timeline-out', type: 'string', metavar: 'NAME', help: 'with --timeline: bind the traced records (a CommTimeline) to NAME.' },
+  {
+    kind: 'flag',
+    name: 'scaling',
+    help: "run the cell at each rank count of -np 1,2,4 (1 included) and draw speed-up against the ideal, Amdahl's fit and the machine's ceiling, from the ranks' wall time.",
+  },
+  { kind: 'option', name: 'repeat', type: 'integer', min: 1, default: 1, metavar: 'R', help: 'with --scaling: runs at each count, the best kept.' },
 ];
 
 const kRankParams = ['comm', 'rank', 'size'] as const;
@@ -81,7 +88,7 @@ function parseOuts(values: unknown): Out[] {
 
 function runOptions(ctx: MagicContext): Pick<RunRanksOptions, 'np' | 'backend' | 'timeout' | 'signal' | 'cwd' | 'onOutput' | 'mpi'> {
   return {
-    np: ctx.args.np as number,
+    np: rankCount(ctx),
     backend: ctx.args.backend as LaunchBackend,
     mpi: mpiOptions(ctx),
     timeout: ctx.args.timeout as number,
@@ -89,6 +96,15 @@ function runOptions(ctx: MagicContext): Pick<RunRanksOptions, 'np' | 'backend' |
     cwd: ctx.cwd,
     onOutput: (rank, stream, text) => ctx[stream](prefixLines(rank, text)),
   };
+}
+
+/** The one rank count of -np (a list only goes with --scaling). */
+function rankCount(ctx: MagicContext): number {
+  const counts = parseRankCounts(String(ctx.args.np));
+  if (counts.length > 1 && ctx.args.scaling !== true) {
+    throw new UsageError(`%%mpirun: -np ${String(ctx.args.np)} lists several rank counts; add --scaling to run the cell at each (e.g. %%mpirun -np 1,2,4 --scaling)`);
+  }
+  return counts.at(-1)!;
 }
 
 /** --hostfile and --mpirun-args, for --backend mpi only. */
@@ -120,11 +136,18 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   const timelineOut = ctx.args['timeline-out'] as string | undefined;
   const timeline = ctx.args.timeline === true || timelineOut !== undefined;
   if (timelineOut !== undefined && !/^[A-Za-z_$][\w$]*$/.test(timelineOut)) throw new UsageError(`%%mpirun: --timeline-out ${timelineOut} is not a variable name; use e.g. --timeline-out tl`);
-  const source = timeline ? tracedRankSource(ctx.body, names) : names.length > 0 ? `${ctx.body}\nreturn { ${names.join(', ')} };` : ctx.body;
-  const lineOffset = ctx.bodyLine - 1 - (timeline ? 1 : 0); // the traced source has one line in front
+  const scaling = ctx.args.scaling === true;
+  if (scaling && timeline) throw new UsageError('%%mpirun: --scaling and --timeline cannot be used together; trace one rank count with --timeline, then measure with --scaling');
+  const source = timeline
+    ? tracedRankSource(ctx.body, names)
+    : scaling
+      ? timedRankSource(ctx.body, names)
+      : names.length > 0 ? `${ctx.body}\nreturn { ${names.join(', ')} };` : ctx.body;
+  const lineOffset = ctx.bodyLine - 1 - (timeline || scaling ? 1 : 0); // those sources have one line in front
   const compiled = await ctx.compileForShipping(source, { params: kRankParams, paramTypes: kRankTypes, lineOffset });
   const shipment = ship({ rank: { ...compiled, provided: compiled.provided ?? kRankParams } }, { definitions: ctx.definitions, cwd: ctx.cwd });
-  const values = await runRanks<Record<string, unknown> | undefined>({ ...options, shipment });
+  const run = (np: number) => runRanks<Record<string, unknown> | undefined>({ ...options, np, shipment });
+  const values = scaling ? await runRankScaling(ctx, parseRankCounts(String(ctx.args.np)), ctx.args.repeat as number, run) : await run(options.np);
   if (timeline) showRankTimeline(ctx, values, timelineOut);
   for (const { name, all } of outs) {
     const value = all ? values.map((v) => v?.[name]) : values[0]?.[name];
@@ -163,6 +186,7 @@ export const mpirunCell: MagicSpec = {
     '%%mpirun -np 4 --out total\nconst total = await comm.allreduce(integrate(rank / size, (rank + 1) / size));',
     '%%mpirun -np 2 --backend processes --out pieces@all\nconst pieces = rank * 10;',
     '%%mpirun -np 4 --backend mpi --hostfile hosts --mpirun-args "--bind-to none"',
+    '%%mpirun -np 1,2,4 --scaling --repeat 3\nconst part = integrate(rank / size, (rank + 1) / size, 1e-7);\nconst total = await comm.allreduce(part);',
     '%%mpirun -np 2 --timeline\nif (rank === 0) await comm.Send(u.subarray(0, 512), 1); else await comm.Recv(halo, 0);',
   ],
   args: [...runArgs, outArg, ...timelineArgs],

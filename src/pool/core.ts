@@ -399,7 +399,7 @@ export class PoolCore {
     this.#tasksDone += reply.results.length;
     if (record.trace && reply.trace) {
       const { recorder, sent } = record.trace;
-      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), ...reply.trace });
+      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), inputOf: (i) => call.itemAt(i), star: call.star, ...reply.trace });
     }
     if (call.settled) return;
     call.complete(record.start, reply.results, reply.elapsedMs);
