@@ -277,6 +277,8 @@ export class Communicator {
     const recv = C.checkRootBuffer('Reduce', 'recvbuf', recvbuf, isRoot);
     const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer('Reduce', 'sendbuf', sendbuf);
     if (recv) C.checkLength('Reduce', 'recvbuf', recv, send.length);
+    const native = core.transport.collectives?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), toOp(op), root);
+    if (native) return native;
     const acc = allocLike(send, send.length);
     setElements(acc, send);
     await B.Reduce(core, acc, recv, toOp(op), root);
@@ -350,8 +352,129 @@ export class Communicator {
     const n = sendbuf.length;
     C.checkLength('Allgather', 'recvbuf', recvbuf, n * core.size);
     const counts = Array<number>(core.size).fill(n);
+    const native = core.transport.collectives?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
+    if (native) return native;
     await B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()');
     await B.Bcast(core, recvbuf.subarray(0, n * core.size), 0);
+  }
+
+  /** Block i of `sendbuf` (recvbuf.length / size elements) goes to rank i; block j of `recvbuf` comes from rank j. */
+  async Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+    const size = this.size;
+    const recv = C.checkBuffer('Alltoall', 'recvbuf', recvbuf);
+    if (recv.length % size !== 0) throw this.#notBlocks('Alltoall', 'recvbuf', recv);
+    const count = recv.length / size;
+    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Alltoall', 'sendbuf', sendbuf);
+    if (send) C.checkLength('Alltoall', 'sendbuf', send, count * size);
+    return B.Alltoall(this.#core, send && send.subarray(0, count * size), recv, count, () => 'Alltoall()');
+  }
+
+  /** Alltoall with per-rank counts (and optional displacements): `[buf, counts, displs?]` on both sides. */
+  async Alltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Promise<void> {
+    const [rbuf, rcounts, rdispls] = this.#vector('Alltoallv', 'recv', recv);
+    const [sbuf, scounts, sdispls] = send === IN_PLACE ? [null, rcounts, rdispls] : this.#vector('Alltoallv', 'send', send);
+    return B.Alltoallv(this.#core, sbuf, scounts, sdispls, rbuf, rcounts, rdispls, () => 'Alltoallv()');
+  }
+
+  /** Allgather with per-rank counts (and optional displacements): `recv` is `[buf, counts, displs?]`. */
+  async Allgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Promise<void> {
+    const [buf, counts, displs] = this.#vector('Allgatherv', 'recv', recv);
+    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Allgatherv', 'sendbuf', sendbuf);
+    if (send) C.checkLength('Allgatherv', 'sendbuf', send, counts[this.rank]!);
+    return B.Allgatherv(this.#core, send, buf, counts, displs, () => 'Allgatherv()');
+  }
+
+  /**
+   * Element-wise `op` of every rank's `sendbuf` (size blocks of recvbuf.length elements); rank i
+   * gets block i. IN_PLACE: the input is in recvbuf and block i lands at its start.
+   */
+  async Reduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    const size = this.size;
+    const recv = C.checkBuffer('Reduce_scatter_block', 'recvbuf', recvbuf);
+    let send: TypedArray | null = null;
+    let count = recv.length;
+    if (sendbuf === IN_PLACE) {
+      if (recv.length % size !== 0) throw this.#notBlocks('Reduce_scatter_block', 'recvbuf', recv);
+      count = recv.length / size;
+    } else {
+      send = C.checkBuffer('Reduce_scatter_block', 'sendbuf', sendbuf);
+      C.checkLength('Reduce_scatter_block', 'sendbuf', send, count * size);
+      send = send.subarray(0, count * size);
+    }
+    const counts = Array<number>(size).fill(count);
+    return B.Reduce_scatter(this.#core, send, recv, counts, toOp(op), true, () => 'Reduce_scatter_block()');
+  }
+
+  /**
+   * Element-wise `op` of every rank's `sendbuf`; rank i gets `recvcounts[i]` elements, in order.
+   * Without recvcounts each rank's recvbuf.length is its count (mpi4py). IN_PLACE needs recvcounts.
+   */
+  async Reduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Promise<void> {
+    const core = this.#core;
+    const recv = C.checkBuffer('Reduce_scatter', 'recvbuf', recvbuf);
+    if (recvcounts === null && sendbuf === IN_PLACE) {
+      throw Errors.BadArgument('Reduce_scatter', 'IN_PLACE without recvcounts', 'pass recvcounts, one element count per rank');
+    }
+    const counts = recvcounts === null ? await O.allgather(core, recv.length) : C.checkCounts('Reduce_scatter', 'recvcounts', recvcounts, core.size);
+    const total = counts.reduce((a, c) => a + c, 0);
+    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Reduce_scatter', 'sendbuf', sendbuf);
+    C.checkLength('Reduce_scatter', send ? 'sendbuf' : 'recvbuf', send ?? recv, total);
+    C.checkLength('Reduce_scatter', 'recvbuf', recv, counts[core.rank]!);
+    return B.Reduce_scatter(core, send && send.subarray(0, total), recv, counts, toOp(op), false, () => 'Reduce_scatter()');
+  }
+
+  /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i), element by element. */
+  Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#scan('Scan', sendbuf, recvbuf, op, false);
+  }
+
+  /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i-1); rank 0's is left as it was. */
+  Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#scan('Exscan', sendbuf, recvbuf, op, true);
+  }
+
+  async #scan(method: string, sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: OpLike | undefined, exclusive: boolean): Promise<void> {
+    const recv = C.checkBuffer(method, 'recvbuf', recvbuf);
+    const send = sendbuf === IN_PLACE ? null : C.checkBuffer(method, 'sendbuf', sendbuf);
+    if (send) C.checkLength(method, 'recvbuf', recv, send.length);
+    const target = send ? recv.subarray(0, send.length) : recv;
+    return B.Scan(this.#core, send, target, toOp(op), exclusive, () => `${method}(op=${toOp(op).name})`);
+  }
+
+  #notBlocks(method: string, arg: string, buf: TypedArray): Error {
+    return Errors.BadArgument(method, `${arg} has ${buf.length} elements, not a multiple of the ${this.size} ranks`, `give ${arg} one equal block per rank`);
+  }
+
+  // ==== Nonblocking collectives: Requests ======================================================
+
+  /**
+   * Starts a collective on its own tags (CommCore.nonblockingView) and returns its Request.
+   * It runs the blocking method's code, so arguments and results are the same.
+   */
+  #start(call: string, run: (view: Communicator) => Promise<void>): Request<void> {
+    return Request.collective(this.#core, run(new Communicator(this.#core.nonblockingView())), call);
+  }
+
+  Ibarrier(): Request<void> {
+    return this.#start('Ibarrier()', (c) => c.barrier());
+  }
+  Ibcast(buf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Ibcast(root=${root})`, (c) => c.Bcast(buf, root));
+  }
+  Ireduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Request<void> {
+    return this.#start(`Ireduce(root=${root})`, (c) => c.Reduce(sendbuf, recvbuf, op, root));
+  }
+  Iallreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iallreduce()', (c) => c.Allreduce(sendbuf, recvbuf, op));
+  }
+  Igather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Request<void> {
+    return this.#start(`Igather(root=${root})`, (c) => c.Gather(sendbuf, recvbuf, root));
+  }
+  Iallgather(sendbuf: TypedArray, recvbuf: TypedArray): Request<void> {
+    return this.#start('Iallgather()', (c) => c.Allgather(sendbuf, recvbuf));
+  }
+  Ialltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Request<void> {
+    return this.#start('Ialltoall()', (c) => c.Alltoall(sendbuf, recvbuf));
   }
 
   #vector(method: string, arg: string, spec: VectorSpec | null): [TypedArray, readonly number[], readonly number[]] {
