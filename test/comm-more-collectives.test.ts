@@ -6,7 +6,7 @@
  * (both Op.create and mpi4py's Op.Create) that it cannot.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runRanks, UNDEFINED, type RankFunction } from '../dist/src/comm/index.js';
+import { DeadlockError, runRanks, UNDEFINED, type RankFunction } from '../dist/src/comm/index.js';
 import { backends, type Backend } from './fixtures/comm/backends.js';
 import { expectNoLeaks, resources, type Resources } from './fixtures/comm/leaks.js';
 
@@ -292,6 +292,19 @@ describe.each(backends)('%s', (backend: Backend) => {
         testedUntilDone: true,
       });
     });
+  });
+
+  it.each([
+    ['waited for alone', 'await comm.Ibarrier().wait();'],
+    ['in a waitsome beside a receive', "await require('tslab-parallel').Request.waitsome([comm.Ibarrier(), comm.irecv(1, 9)]);"],
+  ])('a nonblocking collective one rank never starts is a deadlock named after the collective (%s)', async (_name, body) => {
+    const code = `async (comm, rank) => { if (rank === 0) { ${body} } }`;
+    const err = await runRanks({ np: 2, backend, code, timeout: 0.5, onOutput: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeadlockError);
+    expect((err as DeadlockError).ranks).toEqual([
+      { rank: 0, doing: 'waiting in barrier()' },
+      { rank: 1, doing: 'finished' },
+    ]);
   });
 
   it.each([
