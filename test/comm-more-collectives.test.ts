@@ -294,6 +294,24 @@ describe.each(backends)('%s', (backend: Backend) => {
     });
   });
 
+  it('a bad argument to a nonblocking collective throws at the call, before anything starts, and the next one works', async () => {
+    const got = await run(2, async (comm, rank) => {
+      let thrown = '';
+      try {
+        comm.Ireduce(new Float64Array(1), null, 'SUM', 5);
+      } catch (err) {
+        thrown = (err as Error).message;
+      }
+      const sum = new Float64Array(1);
+      await comm.Iallreduce(new Float64Array([rank + 1]), sum).wait();
+      return [thrown, sum[0]];
+    });
+    for (const [thrown, sum] of got) {
+      expect(thrown).toMatch(/^Ireduce: root=5 is not a rank of this communicator of size 2/);
+      expect(sum).toBe(3);
+    }
+  });
+
   it.each([
     ['waited for alone', 'await comm.Ibarrier().wait();'],
     ['in a waitsome beside a receive', "await require('tslab-parallel').Request.waitsome([comm.Ibarrier(), comm.irecv(1, 9)]);"],
@@ -311,7 +329,8 @@ describe.each(backends)('%s', (backend: Backend) => {
     ['Alltoall with a receive buffer that does not split into equal blocks', 'await comm.Alltoall(new Int32Array(3), new Int32Array(3));', 'Alltoall: recvbuf has 3 elements, not a multiple of the 2 ranks'],
     ['Reduce_scatter IN_PLACE without counts', "await comm.Reduce_scatter(require('tslab-parallel').IN_PLACE, new Float64Array(4));", 'Reduce_scatter: IN_PLACE without recvcounts'],
     ['Allgatherv with counts for the wrong number of ranks', 'await comm.Allgatherv(new Float64Array(1), [new Float64Array(4), [1, 1, 1]]);', 'Allgatherv'],
-    ['Ibcast of something that is not a typed array, at wait()', 'await comm.Ibcast([1, 2]).wait();', 'Bcast'],
+    ['Ibcast of something that is not a typed array, at the call', 'comm.Ibcast([1, 2]);', 'Ibcast: buf must be a typed array (e.g. Float64Array), got an array of length 2; use the lower-case bcast() for other values'],
+    ['Ialltoall with a receive buffer that does not split into equal blocks, at the call', 'comm.Ialltoall(new Int32Array(4), new Int32Array(3));', 'Ialltoall: recvbuf has 3 elements, not a multiple of the 2 ranks'],
   ])('%s: a one-line error naming the call', async (_name, body, message) => {
     const code = `async (comm) => { ${body} }`;
     await expect(runRanks({ np: 2, backend, code, onOutput: () => {} })).rejects.toThrow(message);

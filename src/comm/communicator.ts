@@ -263,49 +263,61 @@ export class Communicator {
 
   // ==== Collectives, typed arrays ==============================================================
 
+  // The collectives that have a nonblocking twin check their arguments before anything starts,
+  // under #name(): on a nonblocking view (#start) a bad argument throws at the I-call, named after it.
+
   /** Fills `buf` on every rank with the root's `buf`. */
-  async Bcast(buf: TypedArray, root = 0): Promise<void> {
-    C.checkBuffer('Bcast', 'buf', buf);
-    return B.Bcast(this.#core, buf, C.checkRoot('Bcast', root, this.size));
+  Bcast(buf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Bcast');
+      C.checkBuffer(m, 'buf', buf);
+      return B.Bcast(this.#core, buf, C.checkRoot(m, root, this.size));
+    });
   }
 
   /** Element-wise `op` of every rank's `sendbuf` into the root's `recvbuf` (null elsewhere). */
-  async Reduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkRoot('Reduce', root, core.size);
-    const isRoot = core.rank === root;
-    const recv = C.checkRootBuffer('Reduce', 'recvbuf', recvbuf, isRoot);
-    const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer('Reduce', 'sendbuf', sendbuf);
-    if (recv) C.checkLength('Reduce', 'recvbuf', recv, send.length);
-    const native = core.transport.collectives?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), toOp(op), root);
-    if (native) return native;
-    const acc = allocLike(send, send.length);
-    setElements(acc, send);
-    await B.Reduce(core, acc, recv, toOp(op), root);
+  Reduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce');
+      const core = this.#core;
+      C.checkRoot(m, root, core.size);
+      const isRoot = core.rank === root;
+      const recv = C.checkRootBuffer(m, 'recvbuf', recvbuf, isRoot);
+      const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (recv) C.checkLength(m, 'recvbuf', recv, send.length);
+      const reduction = toOp(op);
+      const native = core.transport.collectives?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), reduction, root);
+      if (native) return native;
+      const acc = allocLike(send, send.length);
+      setElements(acc, send);
+      return B.Reduce(core, acc, recv, reduction, root);
+    });
   }
 
   /** Element-wise `op` of every rank's `sendbuf` into every rank's `recvbuf`; `sendbuf` may be IN_PLACE. */
   Allreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
-    try {
-      const recv = C.checkBuffer('Allreduce', 'recvbuf', recvbuf);
-      const send = sendbuf === IN_PLACE ? recv : C.checkBuffer('Allreduce', 'sendbuf', sendbuf);
-      if (send !== recv) C.checkLength('Allreduce', 'recvbuf', recv, send.length);
+    return this.#checked(() => {
+      const m = this.#name('Allreduce');
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      const send = sendbuf === IN_PLACE ? recv : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send !== recv) C.checkLength(m, 'recvbuf', recv, send.length);
       return B.Allreduce(this.#core, send, send.length === recv.length ? recv : recv.subarray(0, send.length), toOp(op));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    });
   }
 
   /** Every rank's `sendbuf`, one after another in rank order, into the root's `recvbuf`. */
-  async Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Gather', 'sendbuf', sendbuf);
-    C.checkRoot('Gather', root, core.size);
-    const recv = C.checkRootBuffer('Gather', 'recvbuf', recvbuf, core.rank === root);
-    const n = sendbuf.length;
-    if (recv) C.checkLength('Gather', 'recvbuf', recv, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    return B.Gatherv(core, sendbuf, recv, counts, B.packedDispls(counts), root, () => `Gather(root=${root})`);
+  Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Gather');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkRoot(m, root, core.size);
+      const recv = C.checkRootBuffer(m, 'recvbuf', recvbuf, core.rank === root);
+      const n = sendbuf.length;
+      if (recv) C.checkLength(m, 'recvbuf', recv, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      return B.Gatherv(core, sendbuf, recv, counts, B.packedDispls(counts), root, () => `Gather(root=${root})`);
+    });
   }
 
   /** Like Gather, with per-rank counts (and optional displacements) in elements: `[recvbuf, counts, displs?]`. */
@@ -345,28 +357,35 @@ export class Communicator {
   }
 
   /** Every rank's `sendbuf`, in rank order, into every rank's `recvbuf`. */
-  async Allgather(sendbuf: TypedArray, recvbuf: TypedArray): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Allgather', 'sendbuf', sendbuf);
-    C.checkBuffer('Allgather', 'recvbuf', recvbuf);
-    const n = sendbuf.length;
-    C.checkLength('Allgather', 'recvbuf', recvbuf, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    const native = core.transport.collectives?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
-    if (native) return native;
-    await B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()');
-    await B.Bcast(core, recvbuf.subarray(0, n * core.size), 0);
+  Allgather(sendbuf: TypedArray, recvbuf: TypedArray): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Allgather');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      const n = sendbuf.length;
+      C.checkLength(m, 'recvbuf', recvbuf, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      const native = core.transport.collectives?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
+      if (native) return native;
+      return B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()').then(() =>
+        B.Bcast(core, recvbuf.subarray(0, n * core.size), 0),
+      );
+    });
   }
 
   /** Block i of `sendbuf` (recvbuf.length / size elements) goes to rank i; block j of `recvbuf` comes from rank j. */
-  async Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
-    const size = this.size;
-    const recv = C.checkBuffer('Alltoall', 'recvbuf', recvbuf);
-    if (recv.length % size !== 0) throw this.#notBlocks('Alltoall', 'recvbuf', recv);
-    const count = recv.length / size;
-    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Alltoall', 'sendbuf', sendbuf);
-    if (send) C.checkLength('Alltoall', 'sendbuf', send, count * size);
-    return B.Alltoall(this.#core, send && send.subarray(0, count * size), recv, count, () => 'Alltoall()');
+  Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Alltoall');
+      const size = this.size;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      if (recv.length % size !== 0) throw this.#notBlocks(m, 'recvbuf', recv);
+      const count = recv.length / size;
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send) C.checkLength(m, 'sendbuf', send, count * size);
+      return B.Alltoall(this.#core, send && send.subarray(0, count * size), recv, count, () => 'Alltoall()');
+    });
   }
 
   /** Alltoall with per-rank counts (and optional displacements): `[buf, counts, displs?]` on both sides. */
@@ -452,7 +471,27 @@ export class Communicator {
    * It runs the blocking method's code, so arguments and results are the same.
    */
   #start(call: string, run: (view: Communicator) => Promise<void>): Request<void> {
-    return Request.collective(this.#core, run(new Communicator(this.#core.nonblockingView())), call);
+    const view = new Communicator(this.#core.nonblockingView());
+    view.#nonblocking = true;
+    return Request.collective(this.#core, run(view), call);
+  }
+
+  /** Set on the view a nonblocking collective runs on. */
+  #nonblocking = false;
+
+  /** 'Bcast' as the user called it: 'Ibcast' on a nonblocking view. */
+  #name(blocking: string): string {
+    return this.#nonblocking ? `I${blocking[0]!.toLowerCase()}${blocking.slice(1)}` : blocking;
+  }
+
+  /** Runs `start`; a bad argument rejects the blocking call's promise, but throws at a nonblocking one. */
+  #checked(start: () => Promise<void>): Promise<void> {
+    if (this.#nonblocking) return start();
+    try {
+      return start();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   Ibarrier(): Request<void> {

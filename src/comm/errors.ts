@@ -50,7 +50,7 @@ export const Errors = {
     return commError(
       'MPI_ERR_BUFFER',
       `${method}: ${arg} must be a typed array (e.g. Float64Array), got ${describe(value)}; ` +
-        `use the lower-case ${method.toLowerCase()}() for other values`,
+        `use the lower-case ${method.replace(/^I(?=[a-z])/, '').toLowerCase()}() for other values`,
       TypeError,
     );
   },
