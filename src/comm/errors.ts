@@ -50,7 +50,7 @@ export const Errors = {
     return commError(
       'MPI_ERR_BUFFER',
       `${method}: ${arg} must be a typed array (e.g. Float64Array), got ${describe(value)}; ` +
-        `use the lower-case ${method.replace(/^I(?=[a-z])/, '').toLowerCase()}() for other values`,
+        `use the lower-case ${lowerCase(method)}() for other values`,
       TypeError,
     );
   },
@@ -159,6 +159,13 @@ export const Errors = {
     return new Error(`could not start the ranks on { backend: '${backend}' }: ${reason}; check the rank code or try the other backend`);
   },
 };
+
+/** The lower-case call for other values: Isend → isend, but Ibcast → bcast (there is no ibcast). */
+function lowerCase(method: string): string {
+  const lower = method.toLowerCase();
+  return kNoLowerNonblocking.has(lower) ? lower.slice(1) : lower;
+}
+const kNoLowerNonblocking = new Set(['ibcast', 'ireduce', 'iallreduce', 'igather', 'iallgather', 'ialltoall']);
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
