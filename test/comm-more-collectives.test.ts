@@ -294,6 +294,99 @@ describe.each(backends)('%s', (backend: Backend) => {
     });
   });
 
+  it.each([1, 3, 4])('the rest of mpi4py’s nonblocking collectives, all in flight at once, give what their blocking twins give, at np %i', async (np) => {
+    const got = await run(np, async (comm, rank, size) => {
+      const { IN_PLACE, Op, Request } = require('tslab-parallel');
+      const cat = Op.create((a: number, b: number) => a * 10 ** String(b).length + b, false);
+      const counts = Array.from({ length: size }, (_, i) => i + 1);
+      const total = counts.reduce((a, c) => a + c, 0);
+      const source = Float64Array.from({ length: total }, (_, i) => 100 + i);
+      // Each case makes fresh buffers, so the nonblocking and the blocking run can be compared.
+      const cases: [string, (nb: boolean) => { start: () => Promise<void> | { wait(): Promise<unknown> }; out: () => unknown }][] = [
+        ['gatherv', (nb) => {
+          const buf = new Float64Array(total + 1).fill(-1);
+          const args = [new Float64Array(rank + 1).fill(rank), rank === 0 ? [buf, counts] : null, 0] as const;
+          return { start: () => (nb ? comm.Igatherv(...args) : comm.Gatherv(...args)), out: () => (rank === 0 ? Array.from(buf) : null) };
+        }],
+        ['scatter', (nb) => {
+          const buf = new Int32Array(2);
+          const args = [rank === size - 1 ? Int32Array.from({ length: 2 * size }, (_, i) => i * i) : null, buf, size - 1] as const;
+          return { start: () => (nb ? comm.Iscatter(...args) : comm.Scatter(...args)), out: () => Array.from(buf) };
+        }],
+        ['scatterv', (nb) => {
+          const buf = new Float64Array(rank + 1);
+          const args = [rank === 0 ? [source, counts] : null, buf, 0] as const;
+          return { start: () => (nb ? comm.Iscatterv(...args) : comm.Scatterv(...args)), out: () => Array.from(buf) };
+        }],
+        ['allgatherv', (nb) => {
+          const buf = new Float32Array(total);
+          const args = [new Float32Array(rank + 1).fill(rank + 0.5), [buf, counts]] as const;
+          return { start: () => (nb ? comm.Iallgatherv(...args) : comm.Allgatherv(...args)), out: () => Array.from(buf) };
+        }],
+        ['alltoallv', (nb) => {
+          const sc = Array.from({ length: size }, (_, b) => (rank + b) % 3);
+          const rc = Array.from({ length: size }, (_, a) => (a + rank) % 3);
+          const send = Float64Array.from({ length: sc.reduce((a, c) => a + c, 0) }, (_, k) => rank * 1000 + k);
+          const buf = new Float64Array(rc.reduce((a, c) => a + c, 0));
+          const args = [[send, sc], [buf, rc]] as const;
+          return { start: () => (nb ? comm.Ialltoallv(...args) : comm.Alltoallv(...args)), out: () => Array.from(buf) };
+        }],
+        ['reduce_scatter_block', (nb) => {
+          const buf = new Float64Array(2);
+          const args = [new Float64Array(2 * size).fill(rank + 1), buf, cat] as const;
+          return { start: () => (nb ? comm.Ireduce_scatter_block(...args) : comm.Reduce_scatter_block(...args)), out: () => Array.from(buf) };
+        }],
+        ['reduce_scatter', (nb) => {
+          const buf = Float64Array.from({ length: total }, (_, j) => rank + j);
+          const args = [IN_PLACE, buf, counts, 'SUM'] as const;
+          return { start: () => (nb ? comm.Ireduce_scatter(...args) : comm.Reduce_scatter(...args)), out: () => Array.from(buf.subarray(0, rank + 1)) };
+        }],
+        ['scan', (nb) => {
+          const buf = new Int32Array(1);
+          const args = [new Int32Array([rank + 1]), buf, 'PROD'] as const;
+          return { start: () => (nb ? comm.Iscan(...args) : comm.Scan(...args)), out: () => buf[0] };
+        }],
+        ['exscan', (nb) => {
+          const buf = new Float64Array([rank + 1]);
+          const args = [IN_PLACE, buf, cat] as const;
+          return { start: () => (nb ? comm.Iexscan(...args) : comm.Exscan(...args)), out: () => buf[0] };
+        }],
+      ];
+      const nonblocking = cases.map(([, make]) => make(true));
+      await Request.waitall(nonblocking.map((c) => c.start()));
+      const blocking: unknown[] = [];
+      for (const [, make] of cases) {
+        const c = make(false);
+        await c.start();
+        blocking.push(c.out());
+      }
+      return { names: cases.map(([name]) => name), nonblocking: nonblocking.map((c) => c.out()), blocking };
+    });
+    got.forEach((r, rank) => {
+      expect(r.nonblocking).toEqual(r.blocking);
+      expect(r.names).toHaveLength(9);
+      const i = r.names.indexOf('scatterv');
+      const off = sum(range(rank).map((q) => q + 1));
+      expect(r.blocking[i]).toEqual(range(rank + 1).map((k) => 100 + off + k));
+    });
+  });
+
+  it('a nonblocking collective whose algorithm ends in a Bcast and a Bcast called after it, with ranks at different speeds, each get their own data', async () => {
+    const got = await run(3, async (comm, rank) => {
+      const { IN_PLACE, Op } = require('tslab-parallel');
+      const cat = Op.create((a: number, b: number) => a * 10 ** String(b).length + b, false);
+      const user = new Float64Array([rank + 1]);
+      const request = comm.Iallreduce(IN_PLACE, user, cat); // at np 3: reduce, then broadcast
+      // Rank 0 lets its part of the Iallreduce finish first; the others go straight on.
+      if (rank === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      const b = new Float64Array(2).fill(rank === 0 ? 9 : 0);
+      await comm.Bcast(b, 0);
+      await request.wait();
+      return [user[0], Array.from(b)];
+    });
+    expect(got).toEqual([0, 1, 2].map(() => [123, [9, 9]]));
+  });
+
   it('a bad argument to a nonblocking collective throws at the call, before anything starts, and the next one works', async () => {
     const got = await run(2, async (comm, rank) => {
       let thrown = '';

@@ -286,7 +286,7 @@ export class Communicator {
       const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer(m, 'sendbuf', sendbuf);
       if (recv) C.checkLength(m, 'recvbuf', recv, send.length);
       const reduction = toOp(op);
-      const native = core.transport.collectives?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), reduction, root);
+      const native = core.native?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), reduction, root);
       if (native) return native;
       const acc = allocLike(send, send.length);
       setElements(acc, send);
@@ -321,39 +321,48 @@ export class Communicator {
   }
 
   /** Like Gather, with per-rank counts (and optional displacements) in elements: `[recvbuf, counts, displs?]`. */
-  async Gatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Gatherv', 'sendbuf', sendbuf);
-    C.checkRoot('Gatherv', root, core.size);
-    if (core.rank !== root) {
-      return B.Gatherv(core, sendbuf, null, [], [], root, () => `Gatherv(root=${root})`);
-    }
-    const [buf, counts, displs] = this.#vector('Gatherv', 'recv', recv);
-    if (counts[root]! > sendbuf.length) throw Errors.BufferSize('Gatherv', 'sendbuf', counts[root]!, sendbuf.length);
-    return B.Gatherv(core, sendbuf, buf, counts, displs, root, () => `Gatherv(root=${root})`);
+  Gatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Gatherv');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkRoot(m, root, core.size);
+      if (core.rank !== root) {
+        return B.Gatherv(core, sendbuf, null, [], [], root, () => `Gatherv(root=${root})`);
+      }
+      const [buf, counts, displs] = this.#vector(m, 'recv', recv);
+      if (counts[root]! > sendbuf.length) throw Errors.BufferSize(m, 'sendbuf', counts[root]!, sendbuf.length);
+      return B.Gatherv(core, sendbuf, buf, counts, displs, root, () => `Gatherv(root=${root})`);
+    });
   }
 
   /** Rank i gets the i-th block of `recvbuf.length` elements of the root's `sendbuf`. */
-  async Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Scatter', 'recvbuf', recvbuf);
-    C.checkRoot('Scatter', root, core.size);
-    const send = C.checkRootBuffer('Scatter', 'sendbuf', sendbuf, core.rank === root);
-    const n = recvbuf.length;
-    if (send) C.checkLength('Scatter', 'sendbuf', send, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    return B.Scatterv(core, send, counts, B.packedDispls(counts), recvbuf, root, () => `Scatter(root=${root})`);
+  Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Scatter');
+      const core = this.#core;
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      C.checkRoot(m, root, core.size);
+      const send = C.checkRootBuffer(m, 'sendbuf', sendbuf, core.rank === root);
+      const n = recvbuf.length;
+      if (send) C.checkLength(m, 'sendbuf', send, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      return B.Scatterv(core, send, counts, B.packedDispls(counts), recvbuf, root, () => `Scatter(root=${root})`);
+    });
   }
 
   /** Like Scatter, with per-rank counts (and optional displacements): `[sendbuf, counts, displs?]` on the root. */
-  async Scatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Scatterv', 'recvbuf', recvbuf);
-    C.checkRoot('Scatterv', root, core.size);
-    if (core.rank !== root) return B.Scatterv(core, null, [], [], recvbuf, root, () => `Scatterv(root=${root})`);
-    const [buf, counts, displs] = this.#vector('Scatterv', 'send', send);
-    C.checkLength('Scatterv', 'recvbuf', recvbuf, counts[root]!);
-    return B.Scatterv(core, buf, counts, displs, recvbuf, root, () => `Scatterv(root=${root})`);
+  Scatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Scatterv');
+      const core = this.#core;
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      C.checkRoot(m, root, core.size);
+      if (core.rank !== root) return B.Scatterv(core, null, [], [], recvbuf, root, () => `Scatterv(root=${root})`);
+      const [buf, counts, displs] = this.#vector(m, 'send', send);
+      C.checkLength(m, 'recvbuf', recvbuf, counts[root]!);
+      return B.Scatterv(core, buf, counts, displs, recvbuf, root, () => `Scatterv(root=${root})`);
+    });
   }
 
   /** Every rank's `sendbuf`, in rank order, into every rank's `recvbuf`. */
@@ -366,7 +375,7 @@ export class Communicator {
       const n = sendbuf.length;
       C.checkLength(m, 'recvbuf', recvbuf, n * core.size);
       const counts = Array<number>(core.size).fill(n);
-      const native = core.transport.collectives?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
+      const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
       if (native) return native;
       return B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()').then(() =>
         B.Bcast(core, recvbuf.subarray(0, n * core.size), 0),
@@ -389,75 +398,90 @@ export class Communicator {
   }
 
   /** Alltoall with per-rank counts (and optional displacements): `[buf, counts, displs?]` on both sides. */
-  async Alltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Promise<void> {
-    const [rbuf, rcounts, rdispls] = this.#vector('Alltoallv', 'recv', recv);
-    const [sbuf, scounts, sdispls] = send === IN_PLACE ? [null, rcounts, rdispls] : this.#vector('Alltoallv', 'send', send);
-    return B.Alltoallv(this.#core, sbuf, scounts, sdispls, rbuf, rcounts, rdispls, () => 'Alltoallv()');
+  Alltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Alltoallv');
+      const [rbuf, rcounts, rdispls] = this.#vector(m, 'recv', recv);
+      const [sbuf, scounts, sdispls] = send === IN_PLACE ? [null, rcounts, rdispls] : this.#vector(m, 'send', send);
+      return B.Alltoallv(this.#core, sbuf, scounts, sdispls, rbuf, rcounts, rdispls, () => 'Alltoallv()');
+    });
   }
 
   /** Allgather with per-rank counts (and optional displacements): `recv` is `[buf, counts, displs?]`. */
-  async Allgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Promise<void> {
-    const [buf, counts, displs] = this.#vector('Allgatherv', 'recv', recv);
-    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Allgatherv', 'sendbuf', sendbuf);
-    if (send) C.checkLength('Allgatherv', 'sendbuf', send, counts[this.rank]!);
-    return B.Allgatherv(this.#core, send, buf, counts, displs, () => 'Allgatherv()');
+  Allgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Allgatherv');
+      const [buf, counts, displs] = this.#vector(m, 'recv', recv);
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send) C.checkLength(m, 'sendbuf', send, counts[this.rank]!);
+      return B.Allgatherv(this.#core, send, buf, counts, displs, () => 'Allgatherv()');
+    });
   }
 
   /**
    * Element-wise `op` of every rank's `sendbuf` (size blocks of recvbuf.length elements); rank i
    * gets block i. IN_PLACE: the input is in recvbuf and block i lands at its start.
    */
-  async Reduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
-    const size = this.size;
-    const recv = C.checkBuffer('Reduce_scatter_block', 'recvbuf', recvbuf);
-    let send: TypedArray | null = null;
-    let count = recv.length;
-    if (sendbuf === IN_PLACE) {
-      if (recv.length % size !== 0) throw this.#notBlocks('Reduce_scatter_block', 'recvbuf', recv);
-      count = recv.length / size;
-    } else {
-      send = C.checkBuffer('Reduce_scatter_block', 'sendbuf', sendbuf);
-      C.checkLength('Reduce_scatter_block', 'sendbuf', send, count * size);
-      send = send.subarray(0, count * size);
-    }
-    const counts = Array<number>(size).fill(count);
-    return B.Reduce_scatter(this.#core, send, recv, counts, toOp(op), true, () => 'Reduce_scatter_block()');
+  Reduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce_scatter_block');
+      const size = this.size;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      let send: TypedArray | null = null;
+      let count = recv.length;
+      if (sendbuf === IN_PLACE) {
+        if (recv.length % size !== 0) throw this.#notBlocks(m, 'recvbuf', recv);
+        count = recv.length / size;
+      } else {
+        send = C.checkBuffer(m, 'sendbuf', sendbuf);
+        C.checkLength(m, 'sendbuf', send, count * size);
+        send = send.subarray(0, count * size);
+      }
+      const counts = Array<number>(size).fill(count);
+      return B.Reduce_scatter(this.#core, send, recv, counts, toOp(op), true, () => 'Reduce_scatter_block()');
+    });
   }
 
   /**
    * Element-wise `op` of every rank's `sendbuf`; rank i gets `recvcounts[i]` elements, in order.
    * Without recvcounts each rank's recvbuf.length is its count (mpi4py). IN_PLACE needs recvcounts.
    */
-  async Reduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Promise<void> {
-    const core = this.#core;
-    const recv = C.checkBuffer('Reduce_scatter', 'recvbuf', recvbuf);
-    if (recvcounts === null && sendbuf === IN_PLACE) {
-      throw Errors.BadArgument('Reduce_scatter', 'IN_PLACE without recvcounts', 'pass recvcounts, one element count per rank');
-    }
-    const counts = recvcounts === null ? await O.allgather(core, recv.length) : C.checkCounts('Reduce_scatter', 'recvcounts', recvcounts, core.size);
-    const total = counts.reduce((a, c) => a + c, 0);
-    const send = sendbuf === IN_PLACE ? null : C.checkBuffer('Reduce_scatter', 'sendbuf', sendbuf);
-    C.checkLength('Reduce_scatter', send ? 'sendbuf' : 'recvbuf', send ?? recv, total);
-    C.checkLength('Reduce_scatter', 'recvbuf', recv, counts[core.rank]!);
-    return B.Reduce_scatter(core, send && send.subarray(0, total), recv, counts, toOp(op), false, () => 'Reduce_scatter()');
+  Reduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce_scatter');
+      const core = this.#core;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      const reduction = toOp(op);
+      const run = (counts: readonly number[]): Promise<void> => {
+        const total = counts.reduce((a, c) => a + c, 0);
+        C.checkLength(m, send ? 'sendbuf' : 'recvbuf', send ?? recv, total);
+        C.checkLength(m, 'recvbuf', recv, counts[core.rank]!);
+        return B.Reduce_scatter(core, send && send.subarray(0, total), recv, counts, reduction, false, () => 'Reduce_scatter()');
+      };
+      if (recvcounts !== null) return run(C.checkCounts(m, 'recvcounts', recvcounts, core.size));
+      if (!send) throw Errors.BadArgument(m, 'IN_PLACE without recvcounts', 'pass recvcounts, one element count per rank');
+      return O.allgather(core, recv.length).then(run);
+    });
   }
 
   /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i), element by element. */
   Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
-    return this.#scan('Scan', sendbuf, recvbuf, op, false);
+    return this.#checked(() => this.#scan(this.#name('Scan'), sendbuf, recvbuf, op, false));
   }
 
   /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i-1); rank 0's is left as it was. */
   Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
-    return this.#scan('Exscan', sendbuf, recvbuf, op, true);
+    return this.#checked(() => this.#scan(this.#name('Exscan'), sendbuf, recvbuf, op, true));
   }
 
-  async #scan(method: string, sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: OpLike | undefined, exclusive: boolean): Promise<void> {
+  #scan(method: string, sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: OpLike | undefined, exclusive: boolean): Promise<void> {
     const recv = C.checkBuffer(method, 'recvbuf', recvbuf);
     const send = sendbuf === IN_PLACE ? null : C.checkBuffer(method, 'sendbuf', sendbuf);
     if (send) C.checkLength(method, 'recvbuf', recv, send.length);
     const target = send ? recv.subarray(0, send.length) : recv;
-    return B.Scan(this.#core, send, target, toOp(op), exclusive, () => `${method}(op=${toOp(op).name})`);
+    const reduction = toOp(op);
+    return B.Scan(this.#core, send, target, reduction, exclusive, () => `${exclusive ? 'Exscan' : 'Scan'}(op=${reduction.name})`);
   }
 
   #notBlocks(method: string, arg: string, buf: TypedArray): Error {
@@ -473,7 +497,9 @@ export class Communicator {
   #start(call: string, run: (view: Communicator) => Promise<void>): Request<void> {
     const view = new Communicator(this.#core.nonblockingView());
     view.#nonblocking = true;
-    return Request.collective(this.#core, run(view), call);
+    const started = run(view);
+    view.#core.closeNative(); // its native MPI call, if any, has started: later steps use point-to-point
+    return Request.collective(this.#core, started, call);
   }
 
   /** Set on the view a nonblocking collective runs on. */
@@ -515,6 +541,34 @@ export class Communicator {
   Ialltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Request<void> {
     return this.#start('Ialltoall()', (c) => c.Alltoall(sendbuf, recvbuf));
   }
+  // The rest of mpi4py's nonblocking collectives, for code pasted from Python.
+  Igatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Request<void> {
+    return this.#start(`Igatherv(root=${root})`, (c) => c.Gatherv(sendbuf, recv, root));
+  }
+  Iscatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Iscatter(root=${root})`, (c) => c.Scatter(sendbuf, recvbuf, root));
+  }
+  Iscatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Iscatterv(root=${root})`, (c) => c.Scatterv(send, recvbuf, root));
+  }
+  Iallgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Request<void> {
+    return this.#start('Iallgatherv()', (c) => c.Allgatherv(sendbuf, recv));
+  }
+  Ialltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Request<void> {
+    return this.#start('Ialltoallv()', (c) => c.Alltoallv(send, recv));
+  }
+  Ireduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Ireduce_scatter_block()', (c) => c.Reduce_scatter_block(sendbuf, recvbuf, op));
+  }
+  Ireduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Request<void> {
+    return this.#start('Ireduce_scatter()', (c) => c.Reduce_scatter(sendbuf, recvbuf, recvcounts, op));
+  }
+  Iscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iscan()', (c) => c.Scan(sendbuf, recvbuf, op));
+  }
+  Iexscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iexscan()', (c) => c.Exscan(sendbuf, recvbuf, op));
+  }
 
   #vector(method: string, arg: string, spec: VectorSpec | null): [TypedArray, readonly number[], readonly number[]] {
     if (!Array.isArray(spec) || spec.length < 2) {
@@ -530,7 +584,7 @@ export class Communicator {
   }
 
   #native(name: 'Barrier'): Promise<void> | undefined {
-    return this.#core.transport.collectives?.[name]?.(this.#core);
+    return this.#core.native?.[name]?.(this.#core);
   }
 
   // ==== Communicators and topologies ===========================================================

@@ -6,7 +6,7 @@
 import { allocLike, type TypedArray } from './buffers.js';
 import { PROC_NULL, ANY_TAG } from './constants.js';
 import { OpRecord } from './engine.js';
-import type { CommHandle, Transport, TransportOp } from './transport.js';
+import type { CommHandle, NativeCollectives, Transport, TransportOp } from './transport.js';
 
 /** Context ids a rank has handed out; shared by every communicator of the rank. */
 export interface ContextAllocator {
@@ -31,6 +31,7 @@ export class CommCore implements CommHandle {
    */
   readonly collTagBase: number;
   #nonblocking = 0;
+  #nativeOpen = true;
 
   constructor(transport: Transport, context: number, group: readonly number[], contexts: ContextAllocator, collTagBase = 0) {
     this.transport = transport;
@@ -50,6 +51,22 @@ export class CommCore implements CommHandle {
    * Every rank starts collectives in the same order (MPI's rule), so the n-th nonblocking one
    * gets the same tags on every rank. Tags wrap after kNonblockingTags collectives in flight.
    */
+  /**
+   * The transport's native collectives (MPI's), while this communicator may still start them.
+   * MPI needs every rank to start collectives in one order. A blocking collective has the
+   * communicator to itself until it returns; a nonblocking one may start its native call only
+   * at the moment it is called (closeNative() after that): a later step of its own algorithm
+   * (an Allreduce with a user Op ending in Bcast) could otherwise come before or after another
+   * collective on different ranks, so those steps run on point-to-point.
+   */
+  get native(): NativeCollectives | undefined {
+    return this.#nativeOpen ? this.transport.collectives : undefined;
+  }
+
+  closeNative(): void {
+    this.#nativeOpen = false;
+  }
+
   nonblockingView(): CommCore {
     const n = this.#nonblocking;
     this.#nonblocking = (n + 1) % kNonblockingTags;

@@ -160,12 +160,13 @@ export const Errors = {
   },
 };
 
-/** The lower-case call for other values: Isend → isend, but Ibcast → bcast (there is no ibcast). */
+/** The lower-case call for other values: Isend → isend, but Ibcast → bcast and Gatherv → gather (no ibcast, no gatherv). */
 function lowerCase(method: string): string {
-  const lower = method.toLowerCase();
-  return kNoLowerNonblocking.has(lower) ? lower.slice(1) : lower;
+  return method
+    .toLowerCase()
+    .replace(/^i(?=(bcast|reduce|allreduce|gather|allgather|alltoall|scatter|scan|exscan)v?$)/, '')
+    .replace(/^(gather|allgather|alltoall|scatter)v$/, '$1');
 }
-const kNoLowerNonblocking = new Set(['ibcast', 'ireduce', 'iallreduce', 'igather', 'iallgather', 'ialltoall']);
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -11,7 +11,7 @@ import type { TransportOp } from '../transport.js';
 import { binomialTree, TAG_ALLGATHERV, TAG_ALLREDUCE, TAG_ALLTOALL, TAG_BCAST, TAG_GATHER, TAG_REDUCE, TAG_SCAN, TAG_SCATTER } from './objects.js';
 
 export async function Bcast(core: CommCore, buf: TypedArray, root: number): Promise<void> {
-  const native = core.transport.collectives?.Bcast?.(core, buf, root);
+  const native = core.native?.Bcast?.(core, buf, root);
   if (native) return native;
   const what = () => `Bcast(root=${root})`;
   const { parent, children } = binomialTree(core.rank, core.size, root);
@@ -43,7 +43,7 @@ export async function Reduce(core: CommCore, acc: TypedArray, recvbuf: TypedArra
 
 /** Element-wise `op` of every rank's `sendbuf` into `recvbuf` (the same array for IN_PLACE). */
 export async function Allreduce(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
-  const native = core.transport.collectives?.Allreduce?.(core, sendbuf, recvbuf, op);
+  const native = core.native?.Allreduce?.(core, sendbuf, recvbuf, op);
   if (native) return native;
   if (sendbuf !== recvbuf) setElements(recvbuf, sendbuf);
   const { rank, size } = core;
@@ -83,7 +83,7 @@ export async function Gatherv(
   root: number,
   what: () => string,
 ): Promise<void> {
-  const native = core.transport.collectives?.Gatherv?.(core, sendbuf, recvbuf, counts, displs, root);
+  const native = core.native?.Gatherv?.(core, sendbuf, recvbuf, counts, displs, root);
   if (native) return native;
   if (core.rank !== root) return core.wait(core.sendBuffer(root, TAG_GATHER, sendbuf, true), what);
   const ops: TransportOp[] = [];
@@ -127,7 +127,7 @@ export async function Alltoallv(
   recvDispls: readonly number[],
   what: () => string,
 ): Promise<void> {
-  const native = core.transport.collectives?.Alltoallv?.(core, sendbuf, sendCounts, sendDispls, recvbuf, recvCounts, recvDispls);
+  const native = core.native?.Alltoallv?.(core, sendbuf, sendCounts, sendDispls, recvbuf, recvCounts, recvDispls);
   if (native) return native;
   // In place, the blocks to send are overwritten by the ones received: send from a copy.
   const send = sendbuf ?? recvbuf.slice();
@@ -143,7 +143,7 @@ export async function Alltoallv(
 }
 
 export function Alltoall(core: CommCore, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number, what: () => string): Promise<void> {
-  const native = core.transport.collectives?.Alltoall?.(core, sendbuf, recvbuf, count);
+  const native = core.native?.Alltoall?.(core, sendbuf, recvbuf, count);
   if (native) return native;
   const counts = Array<number>(core.size).fill(count);
   const displs = packedDispls(counts);
@@ -159,7 +159,7 @@ export async function Allgatherv(
   displs: readonly number[],
   what: () => string,
 ): Promise<void> {
-  const native = core.transport.collectives?.Allgatherv?.(core, sendbuf, recvbuf, counts, displs);
+  const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, displs);
   if (native) return native;
   const { rank, size } = core;
   const mine = slot(recvbuf, displs[rank]!, counts[rank]!);
@@ -183,7 +183,7 @@ export async function Reduce_scatter(
   block: boolean,
   what: () => string,
 ): Promise<void> {
-  const native = core.transport.collectives?.Reduce_scatter?.(core, sendbuf, recvbuf, counts, op, block);
+  const native = core.native?.Reduce_scatter?.(core, sendbuf, recvbuf, counts, op, block);
   if (native) return native;
   const total = counts.reduce((a, c) => a + c, 0);
   const acc = allocLike(recvbuf, total);
@@ -197,7 +197,7 @@ export async function Reduce_scatter(
  * combines its own on the right, passes it on. Exclusive leaves rank 0's recvbuf as it was.
  */
 export async function Scan(core: CommCore, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean, what: () => string): Promise<void> {
-  const native = core.transport.collectives?.Scan?.(core, sendbuf, recvbuf, op, exclusive);
+  const native = core.native?.Scan?.(core, sendbuf, recvbuf, op, exclusive);
   if (native) return native;
   const { rank, size } = core;
   const n = recvbuf.length;
