@@ -4,7 +4,7 @@
  * stops it together with everything it started (GNU parallel's jobs, xargs -P children).
  */
 import { spawn } from 'node:child_process';
-import { UsageError, type MagicSpec } from './types.js';
+import type { MagicSpec } from './types.js';
 import { UserFacingError } from '../util/user-facing.js';
 
 export interface ShellOptions {
@@ -102,8 +102,8 @@ export const shCell: MagicSpec = {
   description: 'Run the cell as a bash script, streaming its output. A non-zero exit fails the cell with the exit code (use --no-raise to only report it).',
   examples: ['%%sh\nseq 8 | xargs -P 4 -I{} echo job {}'],
   args: [{ kind: 'flag', name: 'no-raise', dest: 'noRaise', help: 'Report a non-zero exit code without failing the cell.' }],
+  bodyHolds: 'the script',
   handler: async (ctx) => {
-    if (!ctx.body.trim()) throw new UsageError('%%sh is a cell magic, but the cell body is empty: put the script below the %%sh line');
     const { code, signal } = await runShell(ctx.body, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
     if (ctx.signal.aborted) return undefined;
     if (code !== 0) {

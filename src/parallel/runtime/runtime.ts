@@ -7,7 +7,7 @@
 import { onKernelInterrupt } from '../../util/interrupt.js';
 import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
-import { describeLoop, describeValue, Errors } from '../errors.js';
+import { checkThreads, describeLoop, describeValue, Errors } from '../errors.js';
 import { iterationCount } from '../range.js';
 import { copyViewInto, sharedCopyOf } from '../shared.js';
 import type { ChunkFunction, LoopSpec } from '../spec.js';
@@ -81,7 +81,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   }
 
   set defaultThreads(threads: number) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > kMaxThreads) throw Errors.BadThreads(threads);
+    checkThreads(threads);
     threadState.defaultThreads = threads;
   }
 
