@@ -1,7 +1,7 @@
 /**
  * The kernel's own magics in a running kernel: %lsmagic, %name? help, one-line UsageErrors with
- * the valid choices and a did-you-mean (and the specs' declared limits), %time/%%time, %timeit/%%timeit (-n, -r, automatic
- * loops), !cmd (live output, exit code), %%sh, %env.
+ * the valid choices, a did-you-mean and the specs' declared limits, %time/%%time,
+ * %timeit/%%timeit (-n, -r, automatic loops), !cmd (live output, exit code), %%sh, %env.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
