@@ -145,8 +145,8 @@ export const mpirunCell: MagicSpec = {
     '%%mpirun -np 4 --backend mpi --hostfile hosts --mpirun-args "--bind-to none"',
   ],
   args: [...runArgs, outArg],
-  bodyHolds: 'the code every rank runs',
   handler: runCell,
+  bodyHolds: 'the code every rank runs',
 };
 
 export const mpirunLine: MagicSpec = {
