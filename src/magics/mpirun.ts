@@ -52,6 +52,7 @@ const outArg: ArgumentSpec = {
   type: 'string',
   repeatable: true,
   metavar: 'NAME[@all]',
+  pattern: { regex: /^[A-Za-z_$][\w$]*(@all)?$/, expected: 'a variable name', fix: "use --out NAME (rank 0's value) or --out NAME@all (every rank's)" },
   help: "bring a variable back into the notebook: rank 0's value, or with @all a list of every rank's.",
 };
 
@@ -79,11 +80,8 @@ interface Out {
 }
 
 function parseOuts(values: unknown): Out[] {
-  return ((values as string[] | undefined) ?? []).map((v) => {
-    const m = /^([A-Za-z_$][\w$]*)(@all)?$/.exec(v);
-    if (!m) throw new UsageError(`%%mpirun: --out ${v} is not a variable name; use --out NAME (rank 0's value) or --out NAME@all (every rank's)`);
-    return { name: m[1]!, all: m[2] !== undefined };
-  });
+  // --out's pattern has checked each value.
+  return ((values as string[] | undefined) ?? []).map((v) => ({ name: v.replace(/@all$/, ''), all: v.endsWith('@all') }));
 }
 
 function runOptions(ctx: MagicContext): Pick<RunRanksOptions, 'np' | 'backend' | 'timeout' | 'signal' | 'cwd' | 'onOutput' | 'mpi'> {
@@ -125,9 +123,6 @@ function mpiOptions(ctx: MagicContext): RunRanksOptions['mpi'] {
 }
 
 async function runCell(ctx: MagicContext): Promise<undefined> {
-  if (ctx.body.trim() === '') {
-    throw new UsageError('%%mpirun is a cell magic, but the cell body is empty; write the code every rank runs below the %%mpirun line');
-  }
   const options = runOptions(ctx); // checks the options before the cell is compiled
   const outs = parseOuts(ctx.args.out);
   const names = [...new Set(outs.map((o) => o.name))];
@@ -191,6 +186,7 @@ export const mpirunCell: MagicSpec = {
   ],
   args: [...runArgs, outArg, ...timelineArgs],
   handler: runCell,
+  bodyHolds: 'the code every rank runs',
 };
 
 export const mpirunLine: MagicSpec = {

@@ -8,13 +8,12 @@
 import { availableParallelism } from 'node:os';
 import { plotly } from '../display/plotly.js';
 import { table } from '../display/table.js';
-import { forceThreads } from '../parallel/index.js';
+import { forceThreads, kMaxThreads } from '../parallel/index.js';
 import { machineCeiling } from '../trace/ceiling.js';
 import { ScalingResult } from '../trace/scaling.js';
 import { secondsIn } from './format-time.js';
 import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 
-const kMaxThreads = 256;
 
 export const scalingLine: MagicSpec = {
   name: 'scaling',

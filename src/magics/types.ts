@@ -27,8 +27,10 @@ export interface ValueOption extends ArgBase {
   readonly type: 'integer' | 'number' | 'string';
   /** Allowed values, checked after conversion; errors list them with a did-you-mean. */
   readonly choices?: readonly string[];
-  /** Inclusive lower bound for numbers. */
+  /** Inclusive bounds for numbers. */
   readonly min?: number;
+  readonly max?: number;
+  readonly pattern?: ValuePattern;
   readonly default?: string | number;
   /** `--out A --out B` collects ['A', 'B']. */
   readonly repeatable?: boolean;
@@ -47,7 +49,21 @@ export interface Positional extends ArgBase {
   readonly type: 'integer' | 'number' | 'string';
   readonly optional?: boolean;
   readonly min?: number;
+  readonly max?: number;
+  readonly pattern?: ValuePattern;
   readonly choices?: readonly string[];
+}
+
+/**
+ * The form a string value must have. A value that does not match fails with
+ * `%name: --opt VALUE is not <expected>; <fix>`.
+ */
+export interface ValuePattern {
+  readonly regex: RegExp;
+  /** What the value should be: 'a variable name'. */
+  readonly expected: string;
+  /** How to write it instead: 'use --out NAME or --out NAME@all'. */
+  readonly fix: string;
 }
 
 /**
@@ -71,6 +87,13 @@ export interface MagicSpec {
   /** Examples shown by `%name?`, one per line. */
   readonly examples?: readonly string[];
   readonly args: readonly ArgumentSpec[];
+  /**
+   * Cell magics: whether an empty body is refused (one message, checked before the arguments).
+   * Default: 'required', unless the magic takes a rest argument (%%timeit's setup).
+   */
+  readonly body?: 'required' | 'optional';
+  /** What the body holds, for that message: 'the code every rank runs' (default 'the code'). */
+  readonly bodyHolds?: string;
   /** The TypeScript type of the handler's value, for `x = %name …` (default `any`). */
   readonly resultType?: string;
   /**

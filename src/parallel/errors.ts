@@ -2,6 +2,7 @@
  * Errors of the parallel layer, each from a named factory; each message ends with the fix.
  */
 import type { CompileMessage } from './compiler/messages.js';
+import { kMaxThreads } from './runtime/control.js';
 import { UserFacingError } from '../util/user-facing.js';
 
 /** A %%parallel cell that cannot run as written; the message lists every problem with its line. */
@@ -95,13 +96,18 @@ export const Errors = {
       'ERR_PRANGE_TEAM',
     ),
   BadThreads: (value: unknown) =>
-    withCode(new TypeError(`threads must be a positive integer (at most 256), got ${String(value)}`), 'ERR_PRANGE_OPTION'),
+    withCode(new TypeError(`threads must be a positive integer (at most ${kMaxThreads}), got ${String(value)}`), 'ERR_PRANGE_OPTION'),
   BadSchedule: (value: unknown) =>
     withCode(
       new TypeError(`schedule must be 'static' or 'dynamic', optionally with a chunk size ('dynamic,64'), got ${String(value)}`),
       'ERR_PRANGE_OPTION',
     ),
 };
+
+/** The one check of a team size: an integer from 1 to kMaxThreads (the control block's size). */
+export function checkThreads(value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > kMaxThreads) throw Errors.BadThreads(value);
+}
 
 /** "the prange loop on line 7", or for loops from parallelFor (line 0) "the parallel loop". */
 export function describeLoop(line: number): string {

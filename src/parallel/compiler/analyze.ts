@@ -5,6 +5,7 @@
  * TypeScript AST.
  */
 import ts from 'typescript';
+import { bindingElements } from '../../util/scope.js';
 import type { ReductionOp } from '../spec.js';
 import { Messages, type CompileMessage } from './messages.js';
 import {
@@ -385,28 +386,17 @@ function loopDependence(
     walk(expr);
     return found;
   };
-  const bindingNames = (name: ts.BindingName, out: ts.Declaration[]): void => {
-    if (ts.isIdentifier(name)) return;
-    for (const el of name.elements) {
-      if (ts.isBindingElement(el)) {
-        out.push(el);
-        bindingNames(el.name, out);
-      }
-    }
-  };
   // Private declarations and assignments of the body, iterated to a fixed point.
   const sources: { targets: ts.Declaration[]; value: ts.Node }[] = [];
   const collect = (node: ts.Node): void => {
     if (ts.isVariableDeclaration(node) && node.initializer) {
-      const targets: ts.Declaration[] = [node];
-      bindingNames(node.name, targets);
+      const targets: ts.Declaration[] = [node, ...bindingElements(node.name)];
       sources.push({ targets, value: node.initializer });
     }
     if ((ts.isForOfStatement(node) || ts.isForInStatement(node)) && ts.isVariableDeclarationList(node.initializer)) {
       const targets: ts.Declaration[] = [];
       for (const d of node.initializer.declarations) {
-        targets.push(d);
-        bindingNames(d.name, targets);
+        targets.push(d, ...bindingElements(d.name));
       }
       sources.push({ targets, value: node.expression });
     }

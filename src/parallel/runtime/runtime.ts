@@ -9,7 +9,7 @@ import * as v8 from 'node:v8';
 import { onKernelInterrupt } from '../../util/interrupt.js';
 import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
-import { describeLoop, describeValue, Errors } from '../errors.js';
+import { checkThreads, describeLoop, describeValue, Errors } from '../errors.js';
 import type { TypedArray } from '../../util/typed-array.js';
 import { checkArrayReduction, iterationCount } from '../range.js';
 import { isSharedView } from '../shared.js';
@@ -102,7 +102,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   }
 
   set defaultThreads(threads: number) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > kMaxThreads) throw Errors.BadThreads(threads);
+    checkThreads(threads);
     threadState.defaultThreads = threads;
   }
 
