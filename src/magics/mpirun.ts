@@ -9,12 +9,22 @@ import * as path from 'node:path';
 import { prefixLines, runRanks, runScript, type LaunchBackend, type RunRanksOptions } from '../comm/index.js';
 import { splitArgs } from '../comm/mpi/launcher-command.js';
 import { ship } from '../ship/index.js';
+import { RankSession } from '../comm/session/index.js';
 import { tokenize } from './args.js';
+import { describeSession, kSessionScope, runSessionCell, sessionSlot, startSession, typeOf, type CellData } from './mpirun-session.js';
 import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
 
 /** Options both forms share: how many ranks, on what, for how long. */
 const runArgs: readonly ArgumentSpec[] = [
-  { kind: 'option', name: 'np', aliases: ['np', 'n'], type: 'integer', min: 1, required: true, metavar: 'N', help: 'number of ranks.' },
+  {
+    kind: 'option',
+    name: 'np',
+    aliases: ['np', 'n'],
+    type: 'integer',
+    min: 1,
+    metavar: 'N',
+    help: 'number of ranks of a one-off world; without it, a %%mpirun cell runs on the open %mpirun session.',
+  },
   {
     kind: 'option',
     name: 'backend',
@@ -52,6 +62,28 @@ const outArg: ArgumentSpec = {
   metavar: 'NAME[@all]',
   help: "bring a variable back into the notebook: rank 0's value, or with @all a list of every rank's.",
 };
+
+const nameList = (name: string, help: string): ArgumentSpec => ({ kind: 'option', name, type: 'string', repeatable: true, metavar: 'NAME', help });
+
+/** Data between the notebook and the ranks, and how output is shown. */
+const dataArgs: readonly ArgumentSpec[] = [
+  nameList('in', 'send a notebook variable to every rank before the cell runs (typed arrays are copied).'),
+  nameList('scatter', 'split a notebook array or typed array into contiguous chunks, rank r getting chunk r (the first ranks one longer).'),
+  nameList('gather', "join every rank's array or typed array, in rank order, into the notebook variable of that name."),
+  {
+    kind: 'option',
+    name: 'group-outputs',
+    type: 'string',
+    choices: ['order', 'rank'],
+    default: 'order',
+    help: "order: lines as they come (default); rank: each rank's output together, in rank order, when the cell ends.",
+  },
+];
+
+const sessionArgs: readonly ArgumentSpec[] = [
+  { kind: 'flag', name: 'session', help: 'start the notebook\'s rank session with -np N (closing an open one); %%mpirun cells without -np then run on it.' },
+  { kind: 'flag', name: 'close', help: 'close the session: every rank stops.' },
+];
 
 const kRankParams = ['comm', 'rank', 'size'] as const;
 const kRankTypes = { comm: 'import("tslab-parallel").Communicator', rank: 'number', size: 'number' } as const;
@@ -102,8 +134,29 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   if (ctx.body.trim() === '') {
     throw new UsageError('%%mpirun is a cell magic, but the cell body is empty; write the code every rank runs below the %%mpirun line');
   }
-  const options = runOptions(ctx); // checks the options before the cell is compiled
   const outs = parseOuts(ctx.args.out);
+  const data: CellData = { ins: nameArgs(ctx, 'in'), scatters: nameArgs(ctx, 'scatter'), gathers: nameArgs(ctx, 'gather'), outs };
+  const timeout = ctx.args.timeout as number;
+  if (ctx.args.np === undefined) {
+    const slot = sessionSlot(ctx);
+    if (!slot.session) {
+      throw new UsageError('%%mpirun: no %mpirun session is open; start one with %mpirun --session -np 4, or give -np N to run this cell as a one-off world');
+    }
+    if (!slot.session.open) throw new UsageError(`%%mpirun: ${describeSession(slot.session).trim()}`);
+    await runSessionCell(ctx, slot, slot.session, data, timeout);
+    return undefined;
+  }
+  const options = runOptions(ctx); // checks the options before the cell is compiled
+  if (data.ins.length + data.scatters.length + data.gathers.length > 0) {
+    // Data options need a rank loop that takes values in and out: a session of one cell.
+    const once = await RankSession.start({ np: options.np, backend: options.backend!, mpi: options.mpi, cwd: ctx.cwd });
+    try {
+      await runSessionCell(ctx, { session: once, scope: kSessionScope, closing: false }, once, data, timeout);
+    } finally {
+      await once.close();
+    }
+    return undefined;
+  }
   const names = [...new Set(outs.map((o) => o.name))];
   // Ranks hand --out variables back by returning them; the return goes after the last line,
   // so the cell's line numbers stay as they are.
@@ -118,6 +171,38 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   return undefined;
 }
 
+/** %mpirun: a script file as N ranks; or, with --session / --close / nothing, the session. */
+async function runLine(ctx: MagicContext): Promise<undefined> {
+  const slot = sessionSlot(ctx);
+  const command = String(ctx.args.command ?? '').trim();
+  if (ctx.args.session || ctx.args.close) {
+    if (command) throw new UsageError(`%mpirun: --session and --close take no file (got ${command}); run a script with %mpirun -np N file.ts`);
+    if (ctx.args.session && ctx.args.close) throw new UsageError('%mpirun: give --session -np N to start a session, or --close to end it, not both');
+  }
+  if (ctx.args.close) {
+    if (!slot.session) return void ctx.stdout('no %mpirun session is open\n');
+    const { np, backend } = slot.session.options;
+    await slot.session.close();
+    slot.session = undefined;
+    ctx.stdout(`closed the %mpirun session (${np} ranks on ${backend})\n`);
+    return undefined;
+  }
+  if (ctx.args.session) {
+    if (ctx.args.np === undefined) throw new UsageError('%mpirun: --session needs the number of ranks, e.g. %mpirun --session -np 4');
+    const options = runOptions(ctx);
+    const session = await startSession(slot, { np: options.np, backend: options.backend!, mpi: options.mpi, cwd: ctx.cwd });
+    ctx.stdout(describeSession(session));
+    return undefined;
+  }
+  if (!command) {
+    if (ctx.args.np !== undefined) throw new UsageError('%mpirun: give the script to run (%mpirun -np 4 file.ts), or --session to start a session (%mpirun --session -np 4)');
+    ctx.stdout(describeSession(slot.session));
+    return undefined;
+  }
+  if (ctx.args.np === undefined) throw new UsageError(`%mpirun: give the number of ranks, e.g. %mpirun -np 4 ${command}`);
+  return runFile(ctx);
+}
+
 async function runFile(ctx: MagicContext): Promise<undefined> {
   const [file, ...args] = tokenize(String(ctx.args.command)).map((t) => t.text);
   const full = path.resolve(ctx.cwd, file!);
@@ -127,11 +212,12 @@ async function runFile(ctx: MagicContext): Promise<undefined> {
   return undefined;
 }
 
-/** The notebook type of a value brought back with --out, for the type checker. */
-function typeOf(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return typeof value;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return value.constructor.name;
-  return 'any';
+function nameArgs(ctx: MagicContext, option: string): string[] {
+  const values = (ctx.args[option] as string[] | undefined) ?? [];
+  for (const v of values) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(v)) throw new UsageError(`%%mpirun: --${option} ${v} is not a variable name; use --${option} NAME`);
+  }
+  return [...new Set(values)];
 }
 
 export const mpirunCell: MagicSpec = {
@@ -149,7 +235,7 @@ export const mpirunCell: MagicSpec = {
     '%%mpirun -np 2 --backend processes --out pieces@all\nconst pieces = rank * 10;',
     '%%mpirun -np 4 --backend mpi --hostfile hosts --mpirun-args "--bind-to none"',
   ],
-  args: [...runArgs, outArg],
+  args: [...runArgs, outArg, ...dataArgs],
   handler: runCell,
 };
 
@@ -160,6 +246,6 @@ export const mpirunLine: MagicSpec = {
     'Run a script file (.ts or .js) as N ranks, like mpirun -np N. In the script, ' +
     "import { comm } from 'tslab-parallel' is the rank's world communicator.",
   examples: ['%mpirun -np 4 simpson.ts', '%mpirun -np 2 --backend processes diffusion.ts 1024 512'],
-  args: [...runArgs, { kind: 'rest', name: 'command', metavar: 'FILE [ARGS]', help: 'the script file to run, then its arguments.' }],
-  handler: runFile,
+  args: [...runArgs, ...sessionArgs, { kind: 'rest', name: 'command', optional: true, metavar: 'FILE [ARGS]', help: 'the script file to run, then its arguments.' }],
+  handler: runLine,
 };

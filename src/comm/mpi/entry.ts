@@ -73,7 +73,8 @@ socket.once('close', () => {
 });
 socket.once('connect', () => {
   control = new ControlConnection<HostSays, RankSays>(socket, (m) => {
-    if (m[kMessageTag] !== true || m.type !== 'start') return;
+    if (m[kMessageTag] !== true) return;
+    if (m.type !== 'start') return listeners.forEach((listener) => listener(m));
     socket.unref(); // from now on the rank's own work keeps it alive, not the connection
     programKind = m.program.kind;
     void runRank(transport, m.program, channel);
@@ -82,7 +83,14 @@ socket.once('connect', () => {
   void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token });
 });
 
+/** A session rank's listeners for the launcher's later messages (its cells). */
+const listeners: ((message: unknown) => void)[] = [];
+
 const channel: RankChannel = {
+  receive(listener) {
+    socket.ref(); // a session rank lives until the launcher closes the connection
+    listeners.push(listener);
+  },
   send(message: ToHost) {
     if (message.type === 'result' || message.type === 'failure') reported = true;
     return control!.send(message);

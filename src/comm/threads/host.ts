@@ -61,6 +61,7 @@ export class ThreadRanks implements RankHost {
       if (m.type === 'result') events.result(rank, m.value);
       else if (m.type === 'failure') events.failure(rank, m.error);
       else if (m.type === 'abort') events.aborted(rank, m.code);
+      else events.message?.(rank, m);
     });
     // Errors that escape the rank's own handlers (e.g. a worker that cannot start).
     worker.on('error', (err) => events.failure(rank, serializeError(err)));
@@ -99,6 +100,17 @@ export class ThreadRanks implements RankHost {
       const waitingIn = blocked ? this.#decoder.decode(this.#text.slice(at, at + length)) : '';
       return { blocked, waitingIn, wakes: Atomics.load(ctl, base + WAKES) };
     });
+  }
+
+  post(rank: number, message: object): boolean {
+    const worker = this.#workers[rank];
+    if (!worker) return false;
+    worker.postMessage(message);
+    return true;
+  }
+
+  where(): string[] {
+    return this.#workers.map((w) => `thread ${w.threadId}`);
   }
 
   async stop(): Promise<void> {
