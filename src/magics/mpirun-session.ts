@@ -59,6 +59,13 @@ export interface CellData {
 /** Runs the cell on the session's ranks; binds what comes back in the notebook. */
 export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, session: RankSession, data: CellData, timeout: number): Promise<void> {
   const np = session.np;
+  await session.idle();
+  const restart = session.takeRestart();
+  if (restart) {
+    // The kernel had already reported that cell as interrupted: say now what it cost.
+    ctx.stderr(`${restart.message}${lostNames(slot)}\n`);
+    slot.scope = kSessionScope;
+  }
   const inputs: Record<string, unknown>[] = Array.from({ length: np }, () => ({}));
   for (const name of data.ins) {
     const value = notebookValue(ctx, name, '--in');
@@ -90,10 +97,11 @@ export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, sessi
   try {
     values = await session.run({ shipment, inputs, outs: wanted, timeout, signal: ctx.signal, onOutput });
   } catch (err) {
-    if (err instanceof SessionError && err.restarted) {
-      const lost = slot.scope.names.filter((n) => !kSessionScope.names.includes(n));
+    // An interrupted cell is already reported (KeyboardInterrupt): its next cell tells of the restart.
+    if (err instanceof SessionError && err.restarted && !ctx.signal.aborted) {
+      session.takeRestart();
+      err.message += lostNames(slot);
       slot.scope = kSessionScope;
-      err.message += lost.length ? `; what its cells defined is gone (${lost.join(', ')}): run those cells again` : '';
     }
     throw err;
   } finally {
@@ -108,6 +116,11 @@ export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, sessi
     if ('problem' in joined) throw new UsageError(`%%mpirun: --gather ${name}: ${joined.problem}; every rank must hold an array (or typed arrays of one kind)`);
     ctx.setVariable(name, joined.value, Array.isArray(joined.value) ? 'any[]' : typeOf(joined.value));
   }
+}
+
+function lostNames(slot: SessionSlot): string {
+  const lost = slot.scope.names.filter((n) => !kSessionScope.names.includes(n));
+  return lost.length ? `; what its cells defined is gone (${lost.join(', ')}): run those cells again` : '';
 }
 
 function notebookValue(ctx: MagicContext, name: string, option: string): unknown {

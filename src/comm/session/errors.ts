@@ -19,9 +19,6 @@ export const SessionErrors = {
   Dead(rank: number, how: string, np: number, backend: LaunchBackend) {
     return new SessionError(`rank ${rank} of the %mpirun session died (${how}), so the session is closed and its state is gone; start a new one with ${restartHint(np, backend)}`);
   },
-  Busy() {
-    return new SessionError('the %mpirun session is still running a cell; wait for it or interrupt the kernel');
-  },
   Missing(names: readonly string[]) {
     const list = names.join(', ');
     return new SessionError(`the ranks have no ${list}: declare ${names.length > 1 ? 'them' : 'it'} at the top level of a session cell, or send ${names.length > 1 ? 'them' : 'it'} with --in ${names[0]}`);

@@ -77,6 +77,8 @@ interface Running {
   cancelled: boolean;
   /** Settles the cell: null once every rank answered and its output is in, else the error. */
   complete: () => void;
+  /** Resolves once complete() was called. */
+  readonly over: Promise<void>;
   error: Error | null;
 }
 
@@ -93,6 +95,7 @@ export class RankSession {
   #stopping: Promise<void> | undefined;
   /** Output between cells (a timer a cell left behind): shown with the next cell. */
   #idleOutput: [number, OutputStream, string][] = [];
+  #restartNotice: SessionError | undefined;
 
   private constructor(options: SessionOptions) {
     this.options = options;
@@ -130,14 +133,28 @@ export class RankSession {
     };
   }
 
+  /** Resolves when no cell is running (one the kernel gave up on may still be stopping). */
+  async idle(): Promise<void> {
+    while (this.#cell) await this.#cell.over;
+  }
+
+  /** The restart that an abandoned cell caused, once: the notebook is told on its next cell. */
+  takeRestart(): SessionError | undefined {
+    const r = this.#restartNotice;
+    this.#restartNotice = undefined;
+    return r;
+  }
+
   /** Runs one cell on every rank; resolves with each rank's `outs` values (index: rank). */
   async run(cell: SessionCell): Promise<Record<string, unknown>[]> {
     const { np } = this.options;
     if (this.#closed) throw this.#closedError();
-    if (this.#cell) throw SessionErrors.Busy();
+    // A cell the kernel already gave up on (an interrupt) may still be stopping its ranks.
+    while (this.#cell) await this.#cell.over;
+    if (this.#closed) throw this.#closedError();
     if (cell.signal?.aborted) throw Errors.Stopped('the signal was already aborted');
     const running = this.#begin(cell);
-    const done = new Promise<void>((resolve) => (running.complete = resolve));
+    const done = running.over;
     for (const line of this.#idleOutput.splice(0)) cell.onOutput(...line);
     for (let rank = 0; rank < np; rank++) {
       this.#host.post!(rank, sessionMessage('session-cell', { id: running.id, shipment: cell.shipment, inputs: cell.inputs[rank] ?? {}, outs: cell.outs }));
@@ -189,7 +206,10 @@ export class RankSession {
   #begin(cell: SessionCell): Running {
     const np = this.options.np;
     this.#cells++;
+    let complete!: () => void;
+    const over = new Promise<void>((resolve) => (complete = resolve));
     const running: Running = {
+      over,
       id: ++this.#ids,
       onOutput: cell.onOutput,
       answered: new Array<boolean>(np).fill(false),
@@ -198,7 +218,7 @@ export class RankSession {
       missing: [],
       failures: [],
       cancelled: false,
-      complete: () => {},
+      complete,
       error: null,
     };
     this.#cell = running;
@@ -285,6 +305,7 @@ export class RankSession {
     const err: SessionError = SessionErrors.Restarted(stuck, this.options.np);
     err.cause = running.error;
     running.error = err;
+    this.#restartNotice = err;
     running.complete();
   }
 
