@@ -188,15 +188,17 @@ export class RankSession {
   #launch(): [RankHost, Promise<void>] {
     const { np, backend, mpi, cwd } = this.options;
     const program: RankProgram = { kind: 'session', cwd };
+    // Ranks of a host that was replaced (a restart) may still report their end: not this session's news.
+    const mine = () => this.#host === host;
     const events: RankEvents = {
-      output: (rank, stream, text) => this.#output(rank, stream, text),
+      output: (rank, stream, text) => mine() && this.#output(rank, stream, text),
       result: () => {},
-      failure: (rank, error) => this.#rankFailed(rank, error),
-      aborted: (rank, code) => this.#died(rank, `comm.abort(${code})`),
-      exited: (rank, how) => this.#died(rank, how),
-      message: (rank, m) => this.#message(rank, m),
+      failure: (rank, error) => mine() && this.#died(rank, error.message.replace(/^the rank stopped unexpectedly \((.*)\);.*$/s, '$1')),
+      aborted: (rank, code) => mine() && this.#died(rank, `comm.abort(${code})`),
+      exited: (rank, how) => mine() && this.#died(rank, how),
+      message: (rank, m) => mine() && this.#message(rank, m),
     };
-    const host = backend === 'threads' ? new ThreadRanks(np, program, events) : backend === 'processes' ? new ProcessRanks(np, program, events) : new MpiRanks(np, program, events, mpi);
+    const host: RankHost = backend === 'threads' ? new ThreadRanks(np, program, events) : backend === 'processes' ? new ProcessRanks(np, program, events) : new MpiRanks(np, program, events, mpi);
     this.#readyCount = 0;
     const ready = new Promise<void>((resolve, reject) => (this.#readyWaiter = { resolve, reject }));
     host.start().catch((err: unknown) => this.#readyWaiter?.reject(Errors.StartFailed(backend, err instanceof Error ? err.message : String(err))));
@@ -321,15 +323,6 @@ export class RankSession {
       await this.#ready;
     } catch (err) {
       void this.close(`could not restart: ${(err as Error).message}`);
-    }
-  }
-
-  #rankFailed(rank: number, error: SerializedError): void {
-    // Outside a cell (the rank's machinery failed): the rank exits next, which closes the session.
-    const running = this.#cell;
-    if (running && !running.answered[rank]) {
-      running.answered[rank] = true;
-      this.#cellFailed(running, rank, error);
     }
   }
 
