@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi'] as const;
+const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi', 'comm/session'] as const;
 
 function main(): number {
   const args = process.argv.slice(2);
