@@ -41,6 +41,8 @@ export interface RankHost {
   stop(): Promise<void>;
   /** Sends a tagged message to a running rank (sessions); false when it cannot be delivered. */
   post?(rank: number, message: object): boolean;
+  /** Stops the code the given ranks are running without ending them, where the backend can (threads). */
+  interruptBusy?(ranks: readonly number[]): Promise<void>;
   /** Where each rank runs, for a status line: "pid 1234", "thread 7", "node2 pid 99". */
   where?(): string[];
 }

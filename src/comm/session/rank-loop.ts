@@ -29,8 +29,10 @@ export function runSessionRank(comm: Communicator, channel: RankChannel): void {
   const run = async (m: CellMessage): Promise<void> => {
     const outcome = await new Promise<Outcome>((settle) => {
       let settled = false;
-      current = { id: m.id, settle: (o) => settled || ((settled = true), settle(o)) };
-      void (async () => {
+      const cell = { id: m.id, settle: (o: Outcome) => void (settled || ((settled = true), settle(o))) };
+      current = cell;
+      // In a task of its own: a busy cell cut off by the inspector (threads) unwinds only that task.
+      setImmediate(() => void (async () => {
         const entries = loadShipment(m.shipment);
         bindScope(entries.scope!() as Record<string, unknown>, scope);
         Object.assign(scope, m.inputs);
@@ -43,9 +45,9 @@ export function runSessionRank(comm: Communicator, channel: RankChannel): void {
         }
         return { values, missing };
       })().then(
-        (o) => current?.settle(o),
-        (error: unknown) => current?.settle({ error }),
-      );
+        (o) => cell.settle(o),
+        (error: unknown) => cell.settle({ error }),
+      ));
     });
     current = undefined;
     await flushOutput();

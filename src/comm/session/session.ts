@@ -299,9 +299,15 @@ export class RankSession {
     for (let rank = 0; rank < this.options.np; rank++) {
       if (!running.answered[rank]) this.#host.post!(rank, sessionMessage('session-cancel', { id: running.id }));
     }
-    await new Promise((resolve) => setTimeout(resolve, kCancelMs));
+    await this.#answers(running);
+    let stuck = running.answered.flatMap((a, rank) => (a ? [] : [rank]));
+    if (stuck.length > 0 && this.#host.interruptBusy && this.#cell === running) {
+      // Busy in a loop: cut the loop off where the backend can, and the rank drops the cell.
+      await this.#host.interruptBusy(stuck).catch(() => undefined);
+      await this.#answers(running);
+      stuck = running.answered.flatMap((a, rank) => (a ? [] : [rank]));
+    }
     if (this.#cell !== running) return;
-    const stuck = running.answered.flatMap((a, rank) => (a ? [] : [rank]));
     if (stuck.length === 0) return this.#finish(running, running.error); // answered; output still on its way
     await this.#restart();
     const err: SessionError = SessionErrors.Restarted(stuck, this.options.np);
@@ -309,6 +315,14 @@ export class RankSession {
     running.error = err;
     this.#restartNotice = err;
     running.complete();
+  }
+
+  /** Waits (at most kCancelMs) until every rank has answered the cell. */
+  async #answers(running: Running): Promise<void> {
+    const deadline = Date.now() + kCancelMs;
+    while (this.#cell === running && !running.answered.every(Boolean) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, kFailurePollMs));
+    }
   }
 
   /** New ranks in place of the old ones (same np and backend); the old state is gone. */
