@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, one after another (never in parallel: each measures the
  * machine), each in its own process so that one's threads and heap do not disturb the next.
- * Each prints its figures, targets and ratios and writes build/bench/<name>.json.
+ * Each prints its figures, targets and ratios and writes build/bench/<name>.json; at the end
+ * bench/report.ts draws them all on one page, build/bench/report.html.
  *
  *   npm run bench                 all of them
  *   npm run bench -- pool comm    some of them
@@ -9,7 +10,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { writeReport } from './report.js';
 
 const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi', 'comm/session'] as const;
 
@@ -23,6 +25,7 @@ function main(): number {
     return 2;
   }
   let failed = 0;
+  const t0 = performance.now();
   for (const name of chosen.length ? chosen : kBenchmarks) {
     const script = join(__dirname, name.includes('/') ? `${name}.js` : join(name, 'index.js'));
     if (!existsSync(script)) {
@@ -30,9 +33,13 @@ function main(): number {
       continue;
     }
     console.log(`\n== ${name}`);
+    const started = performance.now();
     const r = spawnSync(process.execPath, [script, ...flags], { stdio: 'inherit' });
     if (r.status !== 0) failed++;
+    console.log(`== ${name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
+  const report = writeReport();
+  console.log(`\nall benchmarks: ${((performance.now() - t0) / 60_000).toFixed(1)} min${report ? `; report: ${relative(process.cwd(), report)}` : ''}`);
   return failed ? 1 : 0;
 }
 

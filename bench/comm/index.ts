@@ -1,195 +1,123 @@
 /**
- * Communicator benchmark (not a test): ping-pong round trips at 8 B, 1 KiB, 1 MiB and 16 MiB,
- * allreduce of one double, per transport; the lecture's 2D diffusion (1024×512, 500 steps) at
- * np 1 and 2 in cell updates per second. Prints figures with their ratios to the reference
- * (mpi4py over Open MPI on this kind of machine) and to the targets, and writes
- * build/bench/comm.json.
+ * Communicator benchmark (not a test): our threads and processes transports against mpi4py over
+ * Open MPI, measured in the same run, interleaved sample by sample (bench/peers): ping-pong round
+ * trips at 8 B, 1 KiB, 1 MiB and 16 MiB (and the 16 MiB bandwidth), Allreduce of one double, and
+ * the lecture's 2D diffusion (1024×512) at np 1 and 2 in cell updates per second, with the
+ * parallel efficiency of np 2. Each sample of either side is the best of a few batches inside one
+ * world. Without mpi4py (python3-mpi4py, Open MPI's mpirun) our figures are printed alone.
+ * Writes build/bench/comm.json.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/comm/index.js [--quick]
+ *   npx tsc -p tsconfig.json && node dist/bench/comm/index.js [--quick] [--rounds N]
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runRanks, type LaunchBackend, type RankFunction } from '../../src/comm/index.js';
+import { interleave, Results, type Target } from '../peers/compare.js';
+import { peerScript, pythonMissing, PythonPeer } from '../peers/python.js';
 import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type PingPongData } from './ranks.js';
 
 const quick = process.argv.includes('--quick');
+const roundsAt = process.argv.indexOf('--rounds');
+const kRounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5;
 const backends: LaunchBackend[] = ['threads', 'processes'];
+/** Batches inside each world (ours) or each peer request; a sample is the best of them. */
+const kBatches = 3;
 
-/** mpi4py over Open MPI, measured on this kind of machine (seconds, or updates per second). */
-const reference = {
-  roundTrip: { 8: 1.09e-6, 1024: 2.2e-6, 1048576: 192e-6, 16777216: 2.98e-3 } as Record<number, number>,
-  allreduce: 0.75e-6,
-  diffusion: { 1: 141e6, 2: 222e6 } as Record<number, number>,
-};
-
-const targets = {
-  threads: { roundTripFactor: 1.5, bandwidth16MiB: 8e9, allreduce: 2e-6, diffusionNp2: 600e6, efficiency: 0.85 },
-  processes: { bandwidth16MiB: 2.5e9 },
-};
-
-/**
- * Many short batches: the machine is shared, so the median says what a user sees and the best
- * batch what the transport can do when it has the cores to itself.
- */
-const kBatches = 15;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmtTime = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(2)} µs` : `${(s * 1e3).toFixed(2)} ms`);
 const fmtSize = (b: number) => (b >= 1 << 20 ? `${b >> 20} MiB` : b >= 1024 ? `${b >> 10} KiB` : `${b} B`);
 
 async function ranks<R, D>(np: number, backend: LaunchBackend, code: (comm: never, rank: number, size: number, data: D) => Promise<R>, data: D): Promise<R[]> {
   return runRanks<R, D>({ np, backend, code: code as unknown as RankFunction<D>, data, timeout: 120 });
 }
 
-interface PingPongResult {
-  readonly backend: LaunchBackend;
-  readonly bytes: number;
-  /** Median of the batches' mean round trip, seconds. */
-  readonly roundTrip: number;
-  readonly best: number;
-  /** Bytes moved per second: 2 × size per round trip. */
-  readonly bandwidth: number;
-  readonly vsReference: number;
+/** mpi4py under `mpirun -np 2`, or why it cannot run here. */
+function startPeer(): { peer?: PythonPeer; missing?: string } {
+  const missing = pythonMissing(['mpi4py', 'numpy']);
+  if (missing) return { missing };
+  if (spawnSync('mpirun', ['--version']).error) return { missing: "Open MPI's mpirun is not installed (sudo apt-get install openmpi-bin, or scripts/setup-system.sh)" };
+  // As root (CI, containers) Open MPI refuses to start unless told; the benchmark tells it.
+  const env = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_btl: 'self,vader', OMPI_MCA_rmaps_base_oversubscribe: '1' };
+  return { peer: new PythonPeer(peerScript('mpi4py_comm.py'), { launcher: ['mpirun', '-np', '2'], env }) };
 }
 
-async function pingPongs(backend: LaunchBackend): Promise<PingPongResult[]> {
-  const plan: [number, number][] =
-    backend === 'threads'
-      ? [
-          [8, 10_000],
-          [1024, 10_000],
-          [1 << 20, 100],
-          [16 << 20, 10],
-        ]
-      : [
-          [8, 1_000],
-          [1024, 1_000],
-          [1 << 20, 50],
-          [16 << 20, 6],
-        ];
-  const out: PingPongResult[] = [];
-  for (const [bytes, fullIters] of plan) {
-    const iters = quick ? Math.ceil(fullIters / 10) : fullIters;
-    const [times] = await ranks<number[], PingPongData>(2, backend, pingPong, { bytes, iters, batches: kBatches });
-    const roundTrip = median(times!);
-    out.push({
-      backend,
-      bytes,
-      roundTrip,
-      best: Math.min(...times!),
-      bandwidth: (2 * bytes) / roundTrip,
-      vsReference: roundTrip / reference.roundTrip[bytes]!,
-    });
-  }
-  return out;
-}
+const kPingPongs: { bytes: number; threads: number; processes: number; peer: number }[] = [
+  { bytes: 8, threads: 10_000, processes: 1_000, peer: 10_000 },
+  { bytes: 1024, threads: 10_000, processes: 1_000, peer: 10_000 },
+  { bytes: 1 << 20, threads: 100, processes: 50, peer: 100 },
+  { bytes: 16 << 20, threads: 10, processes: 6, peer: 10 },
+];
 
-interface AllreduceResult {
-  readonly backend: LaunchBackend;
-  readonly kind: 'buffer' | 'object';
-  /** Median of the batches, seconds; `best` the fastest batch. */
-  readonly time: number;
-  readonly best: number;
-  readonly vsReference: number;
-}
-
-async function allreduces(backend: LaunchBackend): Promise<AllreduceResult[]> {
-  const out: AllreduceResult[] = [];
-  for (const kind of ['buffer', 'object'] as const) {
-    const iters = (backend === 'threads' ? 10_000 : 1_000) / (quick ? 10 : 1);
-    const [times] = await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind });
-    const time = median(times!);
-    out.push({ backend, kind, time, best: Math.min(...times!), vsReference: time / reference.allreduce });
-  }
-  return out;
-}
-
-interface DiffusionResult {
-  readonly backend: LaunchBackend;
-  readonly np: number;
-  readonly seconds: number;
-  readonly updatesPerSecond: number;
-  readonly vsReference: number;
-  /** Threads only: CPU time of the whole run over np × wall time; below 1 when others used the cores. */
-  readonly cpuShare?: number;
-}
-
-async function diffusions(backend: LaunchBackend): Promise<DiffusionResult[]> {
-  const grid: DiffusionData = { Nx: 1024, Ny: 512, Nt: quick ? 100 : 500 };
-  const out: DiffusionResult[] = [];
-  for (const np of [1, 2]) {
-    // Best of five runs: the machine is shared, and the least disturbed run is the one to compare.
-    const runs: { seconds: number; cpuShare?: number }[] = [];
-    for (let i = 0; i < 5; i++) {
-      const cpu0 = process.cpuUsage(); // threads: the ranks are threads of this process
-      const t0 = performance.now();
-      const seconds = (await ranks<number, DiffusionData>(np, backend, diffusion, grid))[0]!;
-      const cpu = process.cpuUsage(cpu0);
-      const wall = (performance.now() - t0) / 1000;
-      runs.push({ seconds, cpuShare: backend === 'threads' ? (cpu.user + cpu.system) / 1e6 / (np * wall) : undefined });
-    }
-    const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const updatesPerSecond = (grid.Nx * grid.Ny * grid.Nt) / best.seconds;
-    out.push({ backend, np, seconds: best.seconds, updatesPerSecond, vsReference: updatesPerSecond / reference.diffusion[np]!, cpuShare: best.cpuShare });
-  }
-  return out;
-}
-
-function verdict(ok: boolean): string {
-  return ok ? 'meets target' : 'MISSES target';
-}
+const kRoundTripTargets: Record<string, Target | undefined> = {
+  'threads.8': { maxRatio: 1.3, text: '≤ 1.3x mpi4py' },
+  'processes.8': { maxValue: 10, text: '≤ 10 µs' },
+};
+const kBandwidthTargets: Record<LaunchBackend, Target | undefined> = {
+  threads: { minValue: 8, text: '≥ 8 GB/s' },
+  processes: { minValue: 2.5, text: '≥ 2.5 GB/s' },
+  mpi: undefined,
+};
 
 async function main(): Promise<void> {
-  const results = { pingPong: [] as PingPongResult[], allreduce: [] as AllreduceResult[], diffusion: [] as DiffusionResult[] };
-  console.log(`comm benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg()[0]!.toFixed(2)}, Node ${process.version}${quick ? ', quick' : ''}`);
-  for (const backend of backends) {
-    console.log(`\n== ${backend}`);
-    for (const r of await pingPongs(backend)) {
-      results.pingPong.push(r);
-      console.log(
-        `ping-pong ${fmtSize(r.bytes).padStart(7)}: ${fmtTime(r.roundTrip).padStart(10)} round trip (best ${fmtTime(r.best)}), ` +
-          `${(r.bandwidth / 1e9).toFixed(2)} GB/s, ${r.vsReference.toFixed(2)}× mpi4py's ${fmtTime(reference.roundTrip[r.bytes]!)}`,
+  const { peer, missing } = startPeer();
+  const results = new Results('comm');
+  const peerName = 'mpi4py (Open MPI)';
+  const scale = (n: number) => (quick ? Math.max(1, Math.ceil(n / 10)) : n);
+  const peerSide = (samples?: number[]) => (samples ? { name: peerName, samples } : undefined);
+  console.log(`comm benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg()[0]!.toFixed(2)}, Node ${process.version}, ${kRounds} rounds${quick ? ', quick' : ''}`);
+  if (missing) console.log(`no peer: ${missing}`);
+  try {
+    for (const backend of backends) {
+      console.log(`\n== ${backend}`);
+      for (const p of kPingPongs) {
+        const iters = scale(p[backend as 'threads' | 'processes']);
+        const peerIters = scale(p.peer);
+        const s = await interleave(
+          kRounds,
+          async () => Math.min(...(await ranks<number[], PingPongData>(2, backend, pingPong, { bytes: p.bytes, iters, batches: kBatches }))[0]!) * 1e6,
+          peer && (async () => (await peer.run('ping_pong', { bytes: p.bytes, iters: peerIters, batches: kBatches })) * 1e6),
+        );
+        results.add({ id: `comm.${backend}.roundtrip.${p.bytes}`, title: `${backend} ping-pong ${fmtSize(p.bytes)} round trip`, unit: 'µs', better: 'lower', ours: s.ours, peer: peerSide(s.peer), peerMissing: missing, target: kRoundTripTargets[`${backend}.${p.bytes}`] });
+        if (p.bytes === 16 << 20) {
+          const gbps = (us: number[]) => us.map((t) => (2 * p.bytes) / (t * 1e-6) / 1e9);
+          results.add({ id: `comm.${backend}.bandwidth.16MiB`, title: `${backend} bandwidth at 16 MiB`, unit: 'GB/s', better: 'higher', ours: gbps(s.ours), peer: peerSide(s.peer && gbps(s.peer)), peerMissing: missing, target: kBandwidthTargets[backend] });
+        }
+      }
+      const iters = scale(backend === 'threads' ? 10_000 : 1_000);
+      const a = await interleave(
+        kRounds,
+        async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'buffer' }))[0]!) * 1e6,
+        peer && (async () => (await peer.run('allreduce', { iters: scale(10_000), batches: kBatches })) * 1e6),
       );
-    }
-    for (const r of await allreduces(backend)) {
-      results.allreduce.push(r);
-      console.log(`allreduce of one double (${r.kind}): ${fmtTime(r.time)} (best ${fmtTime(r.best)}), ${r.vsReference.toFixed(2)}× mpi4py's ${fmtTime(reference.allreduce)}`);
-    }
-    for (const r of await diffusions(backend)) {
-      results.diffusion.push(r);
-      const share = r.cpuShare === undefined ? '' : `; the run got ${(r.cpuShare * 100).toFixed(0)}% of ${r.np} core(s)`;
-      console.log(`2D diffusion 1024×512 at np ${r.np}: ${(r.updatesPerSecond / 1e6).toFixed(0)} M updates/s (${r.seconds.toFixed(3)} s${share}), ${r.vsReference.toFixed(2)}× mpi4py's`);
-    }
-  }
+      results.add({ id: `comm.${backend}.allreduce.double`, title: `${backend} Allreduce of one double`, unit: 'µs', better: 'lower', ours: a.ours, peer: peerSide(a.peer), peerMissing: missing, target: backend === 'threads' ? { maxRatio: 1.3, text: '≤ 1.3x mpi4py' } : undefined });
+      const o = await interleave(kRounds, async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'object' }))[0]!) * 1e6);
+      results.add({ id: `comm.${backend}.allreduce.object`, title: `${backend} allreduce of a number (object mode), informative`, unit: 'µs', better: 'lower', ours: o.ours });
 
-  const t = results.pingPong.filter((r) => r.backend === 'threads');
-  const p = results.pingPong.filter((r) => r.backend === 'processes');
-  const at = (rs: PingPongResult[], bytes: number) => rs.find((r) => r.bytes === bytes)!;
-  const d1 = results.diffusion.find((r) => r.backend === 'threads' && r.np === 1)!;
-  const d2 = results.diffusion.find((r) => r.backend === 'threads' && r.np === 2)!;
-  const efficiency = d2.updatesPerSecond / (2 * d1.updatesPerSecond);
-  const allreduceBuffer = results.allreduce.find((r) => r.backend === 'threads' && r.kind === 'buffer')!;
-  const best = (r: PingPongResult) => ({ ...r, roundTrip: r.best, bandwidth: (2 * r.bytes) / r.best, vsReference: r.best / reference.roundTrip[r.bytes]! });
-  const checks = [
-    { what: 'threads round trip 8 B ≤ 1.5× reference', value: at(t, 8).vsReference, best: best(at(t, 8)).vsReference, ok: (v: number) => v <= targets.threads.roundTripFactor },
-    { what: 'threads round trip 1 KiB ≤ 1.5× reference', value: at(t, 1024).vsReference, best: best(at(t, 1024)).vsReference, ok: (v: number) => v <= targets.threads.roundTripFactor },
-    { what: 'threads 16 MiB ≥ 8 GB/s', value: at(t, 16 << 20).bandwidth / 1e9, best: best(at(t, 16 << 20)).bandwidth / 1e9, ok: (v: number) => v >= targets.threads.bandwidth16MiB / 1e9 },
-    { what: 'threads Allreduce of one double ≤ 2 µs', value: allreduceBuffer.time * 1e6, best: allreduceBuffer.best * 1e6, ok: (v: number) => v <= targets.threads.allreduce * 1e6 },
-    { what: 'threads diffusion np 2 ≥ 600 M updates/s (best of 5 runs)', value: d2.updatesPerSecond / 1e6, best: d2.updatesPerSecond / 1e6, ok: (v: number) => v >= targets.threads.diffusionNp2 / 1e6 },
-    { what: 'threads diffusion parallel efficiency ≥ 85% (best of 5 runs)', value: efficiency * 100, best: efficiency * 100, ok: (v: number) => v >= targets.threads.efficiency * 100 },
-    { what: 'processes 16 MiB ≥ 2.5 GB/s', value: at(p, 16 << 20).bandwidth / 1e9, best: best(at(p, 16 << 20)).bandwidth / 1e9, ok: (v: number) => v >= targets.processes.bandwidth16MiB / 1e9 },
-  ].map((c) => ({ what: c.what, median: c.value, best: c.best, medianMeets: c.ok(c.value), bestMeets: c.ok(c.best) }));
-  console.log('\n== targets');
-  for (const c of checks) {
-    console.log(`${c.what}: median ${c.median.toFixed(2)} (${verdict(c.medianMeets)}), best ${c.best.toFixed(2)} (${verdict(c.bestMeets)})`);
+      const grid: DiffusionData = { Nx: 1024, Ny: 512, Nt: quick ? 100 : 500 };
+      const updates = grid.Nx * grid.Ny * grid.Nt;
+      const best: Record<number, { ours: number; peer?: number }> = {};
+      for (const np of [1, 2]) {
+        const d = await interleave(
+          kRounds,
+          async () => updates / (await ranks<number, DiffusionData>(np, backend, diffusion, grid))[0]! / 1e6,
+          peer && (async () => updates / (await peer.run('diffusion', { ...grid, np_ranks: np })) / 1e6),
+        );
+        const c = results.add({ id: `comm.${backend}.diffusion2d.np${np}`, title: `${backend} 2D diffusion 1024×512 at np ${np}`, unit: 'M updates/s', better: 'higher', ours: d.ours, peer: peerSide(d.peer), peerMissing: missing });
+        best[np] = { ours: c.ours.best, peer: c.peer?.best };
+      }
+      const efficiency = (best[2]!.ours / (2 * best[1]!.ours)) * 100;
+      const peerEfficiency = best[2]!.peer && best[1]!.peer ? (best[2]!.peer / (2 * best[1]!.peer)) * 100 : undefined;
+      results.add({
+        id: `comm.${backend}.diffusion2d.efficiency`,
+        title: `${backend} 2D diffusion parallel efficiency, np 2 against np 1 (best runs)${peerEfficiency ? `; mpi4py's ${peerEfficiency.toFixed(0)}%` : ''}`,
+        unit: '%',
+        better: 'higher',
+        ours: [efficiency],
+        target: backend === 'threads' ? { minValue: 85, text: '≥ 85%' } : undefined,
+      });
+    }
+  } finally {
+    await peer?.close();
   }
-
-  const file = path.join(process.cwd(), 'build', 'bench', 'comm.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version };
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, machine, reference, targets, results, efficiency, checks }, null, 2) + '\n');
-  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  results.write({ quick, rounds: kRounds, batchesPerSample: kBatches });
 }
 
 main().catch((err) => {

@@ -7,23 +7,27 @@
  *   queued by ZeroMQ before the kernel listens, so it is answered as soon as it can be);
  *   also, informative, to the result of its first `1+1` (which includes loading the compiler);
  * - execute: the round trip of `1+1` (execute_request sent → execute_reply and idle status
- *   received), the same cell again and again (both kernels reuse what they can of an unchanged
- *   cell); and, for information, of distinct trivial cells (`i + 1`, a new text each time);
- *   received) after warm-up, many times; median and p90.
+ *   received), the same cell again and again after warm-up (both kernels reuse what they can
+ *   of an unchanged cell);
+ * - distinct cells: fresh kernels side by side given the same 200 new declarations, as a
+ *   notebook grows; the round trip of each, and the resident memory (RSS, the kernel's whole
+ *   process tree) after the last one.
  *
- * Targets: start no slower than tslab; execute median at most 10 ms and no slower than tslab.
- * Prints the figures, targets and ratios; writes build/bench/kernel.json.
+ * Targets (issue 15): start → first result ≤ tslab; execute median ≤ 10 ms and ≤ tslab; a new
+ * distinct cell ≤ tslab; RSS after 200 distinct cells ≤ 1.5x tslab. Every figure is a
+ * bench/peers comparison (best, median, ratio); writes build/bench/kernel.json.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/kernel/index.js [--starts N] [--executes N]
+ *   npx tsc -p tsconfig.json && node dist/bench/kernel/index.js [--quick] [--starts N] [--executes N] [--distinct N]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KernelClient } from '../../src/protocol/client.js';
 import { newConnectionInfo, writeConnectionFile, type ConnectionInfo } from '../../src/protocol/connection.js';
 import { ownKernelArgv } from '../../src/protocol/kernel-process.js';
 import { kPackageRoot, packageVersion } from '../../src/util/package.js';
+import { Results } from '../peers/compare.js';
 
 interface Contender {
   readonly name: string;
@@ -115,39 +119,56 @@ async function execute(client: KernelClient, code: string, who: Contender, run?:
   return performance.now() - t;
 }
 
-function percentile(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * p;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return s[lo] + (s[hi] - s[lo]) * (at - lo);
-}
-
-const stats = (xs: readonly number[]) => ({
-  n: xs.length,
-  median: percentile(xs, 0.5),
-  p90: percentile(xs, 0.9),
-  min: Math.min(...xs),
-  max: Math.max(...xs),
-});
-
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
+/** Resident memory of a process and its descendants in MiB (Linux /proc), or undefined elsewhere. */
+function treeRssMiB(pid: number): number | undefined {
+  const kids = (p: number): number[] => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const rss = (p: number): number => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  if (!existsSync(`/proc/${pid}/status`)) return undefined;
+  let total = 0;
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    total += rss(p);
+    todo.push(...kids(p));
+  }
+  return total;
+}
+
 async function main(): Promise<void> {
-  const starts = arg('--starts', 8);
-  const executes = arg('--executes', 300);
+  const quick = process.argv.includes('--quick');
+  const starts = arg('--starts', quick ? 5 : 8);
+  const executes = arg('--executes', quick ? 100 : 300);
+  const distinctCells = arg('--distinct', 200);
+  const memoryRounds = arg('--memory-rounds', quick ? 1 : 2);
   const cwd = mkdtempSync(join(tmpdir(), 'tslab-parallel-bench-cwd-'));
   const contenders = [ours, tslab];
-  const startMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  const firstResultMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  const roundTripMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  const distinctMs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const samples = (): Map<string, number[]> => new Map(contenders.map((c) => [c.name, []]));
+  const startMs = samples();
+  const firstResultMs = samples();
+  const roundTripMs = samples();
+  const distinctMs = samples();
+  const rssMiB = samples();
 
   console.log(`kernel benchmark: ${ours.name} ${ours.version} vs ${tslab.name} ${tslab.version}, Node ${process.version}, ${cpus().length} CPUs`);
-  console.log(`start: ${starts} launches each, alternating; execute: ${executes} round trips of 1+1 each, alternating`);
+  console.log(`start: ${starts} launches each, alternating; execute: ${executes} round trips of 1+1 each, alternating; memory: RSS after ${distinctCells} distinct cells, ${memoryRounds} kernel(s) each`);
 
   // Start: one kernel at a time, alternating which goes first.
   for (let i = 0; i < starts; i++) {
@@ -173,88 +194,48 @@ async function main(): Promise<void> {
         if (ms !== undefined) roundTripMs.get(contenders[j].name)!.push(ms);
       }
     }
-    for (let i = 0; i < Math.min(executes, 100); i++) {
-      for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) {
-        const ms = await execute(clients[j], `${i} + 1`, contenders[j], running[j]);
-        if (ms !== undefined) distinctMs.get(contenders[j].name)!.push(ms);
-      }
-    }
   } finally {
     await Promise.all(running.map((r, j) => stop(r, clients[j])));
-    rmSync(cwd, { recursive: true, force: true });
   }
 
-  const figures = Object.fromEntries(
-    contenders.map((c) => [
-      c.name,
-      {
-        version: c.version,
-        startToKernelInfoMs: stats(startMs.get(c.name)!),
-        startToFirstResultMs: stats(firstResultMs.get(c.name)!),
-        executeRoundTripMs: stats(roundTripMs.get(c.name)!),
-        /** Distinct trivial cells (`i + 1`): what a cell costs when nothing can be reused. */
-        distinctCellRoundTripMs: stats(distinctMs.get(c.name)!),
-        /** Round trips whose execute_reply or idle status never came (not in the figures). */
-        lostRoundTrips: lost.get(c.name) ?? 0,
-      },
-    ]),
-  );
-  const o = figures[ours.name];
-  const t = figures[tslab.name];
-  const ratios = {
-    start: o.startToKernelInfoMs.median / t.startToKernelInfoMs.median,
-    firstResult: o.startToFirstResultMs.median / t.startToFirstResultMs.median,
-    executeMedian: o.executeRoundTripMs.median / t.executeRoundTripMs.median,
-    executeP90: o.executeRoundTripMs.p90 / t.executeRoundTripMs.p90,
-    distinctCells: o.distinctCellRoundTripMs.median / t.distinctCellRoundTripMs.median,
-  };
-  const met = {
-    start: ratios.start <= kTargets.startRatio,
-    executeMedian: o.executeRoundTripMs.median <= kTargets.executeMedianMs,
-    executeVsTslab: ratios.executeMedian <= kTargets.executeRatio,
-  };
+  // Distinct cells and memory: fresh kernels side by side, each given the same distinct cells
+  // (a new declaration each time, as a notebook grows), alternating; RSS of each kernel's
+  // process tree after the last one.
+  for (let round = 0; round < memoryRounds; round++) {
+    const fresh = await Promise.all(contenders.map((c) => launch(c, cwd)));
+    const freshClients = await Promise.all(fresh.map((r) => KernelClient.connect(r.info, 30_000)));
+    try {
+      for (const [j, client] of freshClients.entries()) await execute(client, '1+1', contenders[j], fresh[j], 60_000);
+      for (let i = 0; i < distinctCells; i++) {
+        for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) {
+          const ms = await execute(freshClients[j], `const v${round}_${i} = ${i} + 1; v${round}_${i}`, contenders[j], fresh[j]);
+          if (ms !== undefined) distinctMs.get(contenders[j].name)!.push(ms);
+        }
+      }
+      for (const [j, r] of fresh.entries()) {
+        const mib = r.child.pid !== undefined ? treeRssMiB(r.child.pid) : undefined;
+        if (mib !== undefined) rssMiB.get(contenders[j].name)!.push(mib);
+      }
+    } finally {
+      await Promise.all(fresh.map((r, j) => stop(r, freshClients[j])));
+    }
+  }
+  rmSync(cwd, { recursive: true, force: true });
 
-  const ms = (x: number) => `${x.toFixed(1)} ms`;
-  const row = (label: string, a: { median: number; p90: number }, b: { median: number; p90: number }, ratio: number) =>
-    `${label.padEnd(34)} ${`${ms(a.median)} (p90 ${ms(a.p90)})`.padEnd(26)} ${`${ms(b.median)} (p90 ${ms(b.p90)})`.padEnd(26)} ${ratio.toFixed(2)}`;
+  const results = new Results('kernel');
+  const pair = (m: Map<string, number[]>) => ({ ours: m.get(ours.name)!, peer: { name: `tslab ${tslab.version}`, samples: m.get(tslab.name)! } });
   console.log('');
-  console.log(`${'median (p90)'.padEnd(34)} ${ours.name.padEnd(26)} ${tslab.name.padEnd(26)} ratio`);
-  console.log(row('start → first kernel_info_reply', o.startToKernelInfoMs, t.startToKernelInfoMs, ratios.start));
-  console.log(row('start → first 1+1 result', o.startToFirstResultMs, t.startToFirstResultMs, ratios.firstResult));
-  console.log(row('execute 1+1 round trip', o.executeRoundTripMs, t.executeRoundTripMs, ratios.executeMedian));
-  console.log(row('distinct cells (i + 1), informative', o.distinctCellRoundTripMs, t.distinctCellRoundTripMs, ratios.distinctCells));
-  console.log(`${'lost round trips (no reply/idle)'.padEnd(34)} ${String(o.lostRoundTrips).padEnd(26)} ${String(t.lostRoundTrips).padEnd(26)}`);
-  console.log('');
-  console.log(`target: start no slower than tslab (ratio ≤ 1): ${met.start ? 'met' : 'NOT met'} (${ratios.start.toFixed(2)})`);
-  console.log(`target: execute median ≤ ${kTargets.executeMedianMs} ms: ${met.executeMedian ? 'met' : 'NOT met'} (${ms(o.executeRoundTripMs.median)})`);
-  console.log(`target: execute no slower than tslab (ratio ≤ 1): ${met.executeVsTslab ? 'met' : 'NOT met'} (${ratios.executeMedian.toFixed(2)})`);
-
-  const out = join(kPackageRoot, 'build', 'bench', 'kernel.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        runs: { starts, executes },
-        targets: kTargets,
-        figures,
-        ratios,
-        met,
-        samples: {
-          startMs: Object.fromEntries(startMs),
-          firstResultMs: Object.fromEntries(firstResultMs),
-          roundTripMs: Object.fromEntries(roundTripMs),
-          distinctCellMs: Object.fromEntries(distinctMs),
-        },
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log(`\nwrote ${out}`);
+  results.add({ id: 'kernel.start.kernelInfo', title: 'start → first kernel_info_reply', unit: 'ms', better: 'lower', ...pair(startMs), target: { maxRatio: kTargets.startRatio, on: 'median', text: '≤ tslab' } });
+  results.add({ id: 'kernel.start.firstResult', title: 'start → first 1+1 result', unit: 'ms', better: 'lower', ...pair(firstResultMs), target: { maxRatio: 1, on: 'median', text: '≤ tslab' } });
+  results.add({ id: 'kernel.execute.same', title: 'execute 1+1 round trip', unit: 'ms', better: 'lower', ...pair(roundTripMs), target: { maxRatio: kTargets.executeRatio, maxValue: kTargets.executeMedianMs, on: 'median', text: `≤ tslab and ≤ ${kTargets.executeMedianMs} ms` } });
+  results.add({ id: 'kernel.execute.distinct', title: 'a new distinct cell', unit: 'ms', better: 'lower', ...pair(distinctMs), target: { maxRatio: 1, on: 'median', text: '≤ tslab' } });
+  if (rssMiB.get(ours.name)!.length && rssMiB.get(tslab.name)!.length) {
+    results.add({ id: 'kernel.memory.rss', title: `RSS after ${distinctCells} distinct cells`, unit: 'MiB', better: 'lower', ...pair(rssMiB), target: { maxRatio: 1.5, on: 'median', text: '≤ 1.5x tslab' } });
+  } else {
+    results.add({ id: 'kernel.memory.rss', title: `RSS after ${distinctCells} distinct cells`, unit: 'MiB', better: 'lower', ours: [0], peerMissing: 'no /proc here to read resident memory from', target: { maxRatio: 1.5, text: '≤ 1.5x tslab' } });
+  }
+  console.log(`lost round trips (no reply/idle): ${ours.name} ${lost.get(ours.name) ?? 0}, ${tslab.name} ${lost.get(tslab.name) ?? 0}`);
+  results.write({ runs: { starts, executes, distinctCells, memoryRounds, quick }, lostRoundTrips: Object.fromEntries(lost) });
 }
 
 main().then(

@@ -5,6 +5,7 @@
  */
 import { RemoteError, type SerializedError } from '../util/remote-error.js';
 import { Errors } from './errors.js';
+import { markUserFacing, UserFacingError } from '../util/user-facing.js';
 
 export const kShownFailures = 4;
 
@@ -30,6 +31,8 @@ export class RankFailures extends RemoteError {
     this.stack = [`${this.name}: ${this.message}`, ...frames].join('\n');
   }
 }
+// One line, like ipyparallel's CompositeError summary: each rank's failure is in the message.
+markUserFacing(RankFailures);
 
 /** One failure as itself, several as RankFailures. */
 export function failureReport(failures: readonly RankFailure[]): RemoteError {
@@ -43,7 +46,7 @@ export interface RankActivity {
 }
 
 /** No rank made progress for the timeout: says what each rank was waiting in. */
-export class DeadlockError extends Error {
+export class DeadlockError extends UserFacingError {
   override readonly name = 'DeadlockError';
   readonly ranks: readonly RankActivity[];
   readonly timeout: number;

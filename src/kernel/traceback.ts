@@ -8,19 +8,13 @@ import { sep } from 'node:path';
 import { CompileError } from '../engine/engine.js';
 import type { SourceRegistry } from '../engine/sources.js';
 import type { ErrorContent } from '../protocol/messages.js';
+import { isUserFacing } from '../util/user-facing.js';
 
 const kRed = '\x1b[0;31m';
 const kGreen = '\x1b[0;32m';
 const kBold = '\x1b[1m';
 const kReset = '\x1b[0m';
 
-/** Errors shown as one line: the message says everything, a stack would only add noise. */
-const kMessageOnly = new Set([
-  'UsageError', 'KeyboardInterrupt', 'ShellCommandError',
-  // the pool's and shipping's messages name the variable, the worker and the fix
-  'UnshippableError', 'PoolInterruptedError', 'PoolAbortError', 'WorkerDiedError', 'CancelledError',
-  'ParallelCompileError', 'DeadlockError', 'RankFailures',
-]);
 
 /** This package's own code: frames from there are the kernel's, not the user's. */
 const kOwnCode = `${sep}dist${sep}src${sep}`;
@@ -34,7 +28,8 @@ export function formatError(err: unknown, sources: SourceRegistry, packageRoot: 
   const ename = err.name || 'Error';
   const evalue = err.message;
   const head = `${kRed}${ename}${kReset}: ${evalue}`;
-  if (kMessageOnly.has(ename)) return { ename, evalue, traceback: [head] };
+  // Their message says everything (src/util/user-facing.ts); a stack would only add noise.
+  if (isUserFacing(err)) return { ename, evalue, traceback: [head] };
 
   const stack = sources.mapStack(err.stack ?? '');
   const frames = stack

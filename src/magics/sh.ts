@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { UsageError, type MagicSpec } from './types.js';
+import { UserFacingError } from '../util/user-facing.js';
 
 export interface ShellOptions {
   readonly cwd: string;
@@ -13,7 +14,7 @@ export interface ShellOptions {
   readonly stderr: (text: string) => void;
 }
 
-export class ShellCommandError extends Error {
+export class ShellCommandError extends UserFacingError {
   override readonly name = 'ShellCommandError';
   constructor(
     readonly command: string,

@@ -157,6 +157,4 @@ export interface MagicContext {
 }
 
 /** Thrown for wrong usage; the kernel shows it as one line `UsageError: …`, never a stack. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from '../util/user-facing.js';

@@ -2,9 +2,10 @@
  * Errors of the parallel layer, each from a named factory; each message ends with the fix.
  */
 import type { CompileMessage } from './compiler/messages.js';
+import { UserFacingError } from '../util/user-facing.js';
 
 /** A %%parallel cell that cannot run as written; the message lists every problem with its line. */
-export class ParallelCompileError extends Error {
+export class ParallelCompileError extends UserFacingError {
   override readonly name = 'ParallelCompileError';
   readonly messages: readonly CompileMessage[];
 

@@ -5,21 +5,22 @@
  */
 import { RemoteError, type SerializedError } from '../util/remote-error.js';
 import type { Backend } from './options.js';
+import { UserFacingError } from '../util/user-facing.js';
 
 /** The kernel was interrupted while the call ran (Python: KeyboardInterrupt). */
-export class PoolInterruptedError extends Error {
+export class PoolInterruptedError extends UserFacingError {
   override readonly name = 'PoolInterruptedError';
   readonly code = 'ERR_POOL_INTERRUPTED';
 }
 
 /** The call's AbortSignal fired. */
-export class PoolAbortError extends Error {
+export class PoolAbortError extends UserFacingError {
   override readonly name = 'AbortError';
   readonly code = 'ABORT_ERR';
 }
 
 /** Future.cancel() cancelled the task before it started (concurrent.futures.CancelledError). */
-export class CancelledError extends Error {
+export class CancelledError extends UserFacingError {
   override readonly name = 'CancelledError';
 }
 
@@ -42,7 +43,7 @@ export interface WorkerDeathInfo {
 }
 
 /** A worker died (process.exit, out of memory, a crash) while running a task of this call. */
-export class WorkerDiedError extends Error {
+export class WorkerDiedError extends UserFacingError {
   override readonly name = 'WorkerDiedError';
   readonly worker: number;
   readonly pid: number | undefined;

@@ -2,6 +2,7 @@
  * Errors of the shipping layer. A value that cannot be sent to a worker is reported with the
  * variable, the cell it came from, why it cannot travel and what to do instead.
  */
+import { UserFacingError } from '../util/user-facing.js';
 
 /** Why a value cannot be shipped, and the fix, in the user's terms. */
 export interface UnshippableReason {
@@ -10,7 +11,7 @@ export interface UnshippableReason {
 }
 
 /** Callers (the kernel, magics) test for this to show a one-line message instead of a stack. */
-export class UnshippableError extends Error {
+export class UnshippableError extends UserFacingError {
   override readonly name = 'UnshippableError';
   readonly code = 'ERR_UNSHIPPABLE';
 

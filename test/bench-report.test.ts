@@ -1,0 +1,54 @@
+// The benchmark report page (bench/report.ts): built from bench/peers comparisons, it must draw
+// every ratio against its target offline and list every figure, peers missing included.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compare } from '../dist/bench/peers/compare.js';
+import { writeReport } from '../dist/bench/report.js';
+import { isLocalUrl, launchChromium } from './helpers/browser.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsp-bench-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function bench(name: string, comparisons: unknown[]): void {
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, date: '2026-12-03T00:00:00Z', machine: { cpus: 2 }, comparisons }));
+}
+
+describe('bench report', () => {
+  it('draws every ratio against its target and tables every figure, offline', async () => {
+    bench('comm', [
+      compare({ id: 'a', title: 'round trip 8 B', unit: 'µs', better: 'lower', ours: [2, 3], peer: { name: 'mpi4py', samples: [1, 2] }, target: { maxRatio: 1.3, text: '≤ 1.3x mpi4py' } }),
+      compare({ id: 'b', title: 'bandwidth 16 MiB', unit: 'GB/s', better: 'higher', ours: [4, 5], peer: { name: 'mpi4py', samples: [4, 4] }, target: { maxRatio: 1, text: '≥ mpi4py' } }),
+    ]);
+    bench('parallel', [compare({ id: 'c', title: 'Simpson 1e8, 2 threads', unit: 's', better: 'lower', ours: [0.5], peerMissing: 'python3-numba is not installed', target: { maxRatio: 1, text: '≤ 1.0x Numba' } })]);
+    writeFileSync(join(dir, 'not-a-bench.json'), JSON.stringify({ something: 'else' }));
+
+    const out = writeReport(dir)!;
+    expect(out).toBe(join(dir, 'report.html'));
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('1 of 2</strong> judged targets met');
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const external: string[] = [];
+      page.on('request', (r) => {
+        if (!isLocalUrl(r.url())) external.push(r.url());
+      });
+      await page.goto(pathToFileURL(out).href);
+      await page.waitForSelector('#ratios svg .bars path');
+      // Two comparisons have a peer (two bars); the one without a peer is only in the table.
+      expect(await page.locator('#ratios .bars .point').count()).toBe(2);
+      const rows = await page.locator('table tr').allInnerTexts();
+      expect(rows).toHaveLength(4);
+      expect(rows[1]).toContain('NOT MET'); // 2 µs against 1 µs: 2x, over 1.3x
+      expect(rows[2]).toMatch(/met$/);
+      expect(rows[3]).toContain('no peer: python3-numba is not installed');
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
