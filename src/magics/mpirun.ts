@@ -2,7 +2,8 @@
  * %%mpirun / %mpirun: run a cell (or a script file) as N message-passing ranks, mpi4py style.
  * Every rank has `comm`, `rank` and `size` in scope; output is prefixed `[rank k]`; an error
  * on any rank stops all of them and is reported with its rank; `--out NAME` brings rank 0's
- * NAME back into the notebook (`NAME@all`: a list of every rank's).
+ * NAME back into the notebook (`NAME@all`: a list of every rank's). Without -np a cell runs on
+ * the notebook's session (%mpirun --session; mpirun-session.ts), whose ranks keep their state.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -227,13 +228,17 @@ export const mpirunCell: MagicSpec = {
     'Run the cell as N message-passing ranks (MPI style) with comm, rank and size in scope. ' +
     'Output lines are prefixed [rank k]; an error on any rank stops all ranks and is reported with its rank; ' +
     'a deadlock is stopped after --timeout seconds with what each rank was waiting in. ' +
-    'Communication returns promises: await comm.recv(), await comm.allreduce(x).',
+    'Communication returns promises: await comm.recv(), await comm.allreduce(x). ' +
+    'Without -np the cell runs on the session started by %mpirun --session -np N: its top-level declarations ' +
+    'stay on every rank for the next session cells. --in/--scatter push notebook data to the ranks, --out/--gather pull it back.',
   examples: [
     '%%mpirun -np 4',
     '%%mpirun -np 4\nconsole.log(`Hello, this is rank ${rank} of ${size}`);',
     '%%mpirun -np 4 --out total\nconst total = await comm.allreduce(integrate(rank / size, (rank + 1) / size));',
     '%%mpirun -np 2 --backend processes --out pieces@all\nconst pieces = rank * 10;',
     '%%mpirun -np 4 --backend mpi --hostfile hosts --mpirun-args "--bind-to none"',
+    '%%mpirun --scatter xs --gather ys\nconst ys = xs.map((x) => x * x);',
+    '%%mpirun --in dx --out total\nconst total = await comm.allreduce(integrate(rank / size, (rank + 1) / size, dx));',
   ],
   args: [...runArgs, outArg, ...dataArgs],
   handler: runCell,
@@ -243,9 +248,11 @@ export const mpirunLine: MagicSpec = {
   name: 'mpirun',
   kind: 'line',
   description:
-    'Run a script file (.ts or .js) as N ranks, like mpirun -np N. In the script, ' +
-    "import { comm } from 'tslab-parallel' is the rank's world communicator.",
-  examples: ['%mpirun -np 4 simpson.ts', '%mpirun -np 2 --backend processes diffusion.ts 1024 512'],
+    'Run a script file (.ts or .js) as N ranks, like mpirun -np N; or manage the notebook\'s rank session. In the script, ' +
+    "import { comm } from 'tslab-parallel' is the rank's world communicator. " +
+    '%mpirun --session -np N starts ranks that stay up between %%mpirun cells (closing an open session); ' +
+    '%mpirun alone shows the session (ranks, backend, threads or pids, cells run, busy or idle); %mpirun --close ends it.',
+  examples: ['%mpirun -np 4 simpson.ts', '%mpirun -np 2 --backend processes diffusion.ts 1024 512', '%mpirun --session -np 4 --backend processes', '%mpirun', '%mpirun --close'],
   args: [...runArgs, ...sessionArgs, { kind: 'rest', name: 'command', optional: true, metavar: 'FILE [ARGS]', help: 'the script file to run, then its arguments.' }],
   handler: runLine,
 };
