@@ -60,6 +60,25 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
     expect(status.stdout).toMatch(new RegExp(`3 ranks on ${backend} \\(.+\\), 3 cells run, idle`));
   });
 
+  it('keeps messages and communicators across cells, and ships a redefined notebook function anew', async () => {
+    const made = await k.run('%%mpirun\nconst half = (await comm.split(rank % 2))!;\nif (rank === 0) await comm.send("from cell one", 2, 5);');
+    expect(made.error).toBeUndefined();
+    const used = await k.run('%%mpirun --out got@all\nconst got = [await half.allreduce(rank), rank === 2 ? await comm.recv(0, 5) : null];');
+    expect(used.error).toBeUndefined();
+    expect((await k.run('JSON.stringify(got)')).result).toBe('[[2,null],[1,null],[2,"from cell one"]]');
+    await k.run('function version() { return 1; }');
+    await k.run('%%mpirun --out v1\nconst v1 = version();');
+    await k.run('function version() { return 2; }');
+    await k.run('%%mpirun --out v2\nconst v2 = version();');
+    expect((await k.run('[v1, v2]')).result).toBe('[ 1, 2 ]');
+  });
+
+  it('scatters and gathers on a one-off -np world too', async () => {
+    const r = await k.run('%%mpirun -np 4 --scatter words --gather upper\nconst upper = words.map((w) => w.toUpperCase() + rank);');
+    expect(r.error).toBeUndefined();
+    expect((await k.run('upper.join(" ")')).result).toBe('A0 B0 C1 D2 E3');
+  });
+
   it('pushes, pulls, scatters uneven chunks and gathers them in rank order', async () => {
     const r = await k.run('%%mpirun --in factor --scatter data --scatter words --gather scaled --out lens@all\nconst scaled = data.map((v) => v * factor);\nconst lens = [data.length, words.join("")];');
     expect(r.error).toBeUndefined();

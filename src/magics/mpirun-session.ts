@@ -21,12 +21,11 @@ const kScopeEntry = { code: '(function () { return module.exports; })', provided
 export interface SessionSlot {
   session: RankSession | undefined;
   scope: ScopeDeclarations;
-  closing: boolean;
 }
 
 export function sessionSlot(ctx: MagicContext): SessionSlot {
   return ctx.state('session', () => {
-    const slot: SessionSlot = { session: undefined, scope: kSessionScope, closing: false };
+    const slot: SessionSlot = { session: undefined, scope: kSessionScope };
     ctx.onShutdown(() => slot.session?.close('the kernel shut down'));
     return slot;
   });

@@ -152,7 +152,7 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
     // Data options need a rank loop that takes values in and out: a session of one cell.
     const once = await RankSession.start({ np: options.np, backend: options.backend!, mpi: options.mpi, cwd: ctx.cwd });
     try {
-      await runSessionCell(ctx, { session: once, scope: kSessionScope, closing: false }, once, data, timeout);
+      await runSessionCell(ctx, { session: once, scope: kSessionScope }, once, data, timeout);
     } finally {
       await once.close();
     }
