@@ -23,6 +23,10 @@ function threadsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/task`).length;
 }
 
+function fdsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
 function tempDirsOf(pid: number): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith(`tslab-parallel-comm-${pid}-`));
 }
@@ -31,11 +35,13 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
   let k: KernelSession;
   let dir: string;
   let threadsBefore = 0;
+  let fdsBefore = 0;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsp-session-'));
     k = await startSession({ cwd: dir });
     await k.run('function helper(x: number) { return x * 2; }\nconst factor = 3;\nconst data = Float64Array.from({ length: 10 }, (_, i) => i + 1);\nconst words = ["a", "b", "c", "d", "e"];');
     threadsBefore = threadsOf(k.pid);
+    fdsBefore = fdsOf(k.pid);
     const r = await k.run(`%mpirun --session -np 3 --backend ${backend}`);
     expect(r.error).toBeUndefined();
     expect(r.stdout).toMatch(new RegExp(`^%mpirun session: 3 ranks on ${backend}.*0 cells run, idle`));
@@ -167,5 +173,6 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
     expect(tempDirsOf(k.pid)).toEqual([]);
     for (let i = 0; i < 40 && threadsOf(k.pid) > threadsBefore; i++) await delay(50);
     expect(threadsOf(k.pid)).toBeLessThanOrEqual(threadsBefore);
+    expect(fdsOf(k.pid)).toBeLessThanOrEqual(fdsBefore); // no socket or pipe of a rank is left open
   });
 });

@@ -44,7 +44,7 @@ export function describeSession(session: RankSession | undefined): string {
   if (!session) return 'no %mpirun session is open; start one with %mpirun --session -np 4 [--backend threads|processes|mpi]\n';
   const s = session.status();
   if (s.closed) return `the %mpirun session is closed: ${s.closed}\n`;
-  const where = s.where.length ? ` (${s.where.join(', ')})` : '';
+  const where = s.where.length ? ` (${[...new Set(s.where)].join(', ')})` : '';
   return `%mpirun session: ${s.np} ranks on ${s.backend}${where}, ${s.cells} cell${s.cells === 1 ? '' : 's'} run, ${s.busy ? 'busy' : 'idle'}\n`;
 }
 

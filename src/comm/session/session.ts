@@ -62,6 +62,8 @@ const kFailureGraceMs = 500;
 const kFailurePollMs = 20;
 /** How long ranks have to drop a cancelled cell before they are started again. */
 const kCancelMs = 1000;
+/** Output between cells kept for the next cell (the newest pieces). */
+const kIdleOutputLines = 1000;
 const kMarker = /^\u0000tslab-session-cell-end (\d+)\u0000$/;
 
 interface Running {
@@ -256,7 +258,7 @@ export class RankSession {
     }
     if (kept) {
       if (running) running.onOutput(rank, stream, kept);
-      else this.#idleOutput.push([rank, stream, kept]);
+      else if (this.#idleOutput.push([rank, stream, kept]) > kIdleOutputLines) this.#idleOutput.shift();
     }
     if (running) this.#check(running);
   }
