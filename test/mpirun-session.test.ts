@@ -85,6 +85,15 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
     expect((await k.run('upper.join(" ")')).result).toBe('A0 B0 C1 D2 E3');
   });
 
+  it('answers wrong %mpirun lines with one line naming the fix, leaving the session open', async () => {
+    expect((await k.run('%mpirun --session')).error?.evalue).toBe('%mpirun: --session needs the number of ranks, e.g. %mpirun --session -np 4');
+    expect((await k.run('%mpirun --session -np 2 run.ts')).error?.evalue).toMatch(/^%mpirun: --session and --close take no file \(got run\.ts\)/);
+    expect((await k.run('%mpirun --session --close')).error?.evalue).toBe('%mpirun: give --session -np N to start a session, or --close to end it, not both');
+    expect((await k.run('%mpirun -np 2')).error?.evalue).toMatch(/^%mpirun: give the script to run/);
+    expect((await k.run('%%mpirun --gather 1x\n1;')).error?.evalue).toBe('%%mpirun: --gather 1x is not a variable name; use --gather NAME');
+    expect((await k.run('%mpirun')).stdout).toMatch(/^%mpirun session: 3 ranks/);
+  });
+
   it('pushes, pulls, scatters uneven chunks and gathers them in rank order', async () => {
     const r = await k.run('%%mpirun --in factor --scatter data --scatter words --gather scaled --out lens@all\nconst scaled = data.map((v) => v * factor);\nconst lens = [data.length, words.join("")];');
     expect(r.error).toBeUndefined();
