@@ -117,6 +117,19 @@ export interface CompiledCode extends CodeTarget {
   readonly isAsync: boolean;
 }
 
+/** What a scope outside the notebook has declared: its names, and their declarations as .d.ts text. */
+export interface ScopeDeclarations {
+  readonly names: readonly string[];
+  readonly declarations: string;
+}
+
+/** A cell compiled by compileScoped. */
+export interface ScopedCode extends CodeTarget {
+  /** Value names the cell declares at its top level. */
+  readonly declared: readonly string[];
+  readonly scope: ScopeDeclarations;
+}
+
 export interface MagicContext {
   readonly spec: MagicSpec;
   readonly args: ParsedArgs;
@@ -165,6 +178,13 @@ export interface MagicContext {
     source: string,
     options: { params: readonly string[]; paramTypes?: Readonly<Record<string, string>>; lineOffset?: number },
   ): Promise<CompiledCode>;
+  /**
+   * Compiles a cell for a scope kept outside the notebook (an %mpirun session's ranks): checked
+   * against the notebook's declarations plus `scope`'s, top-level names written to and earlier
+   * ones read from `exports`. Returns the code (`(async function () { … })`) and the scope
+   * after the cell.
+   */
+  compileScoped(source: string, options: { scope: ScopeDeclarations; lineOffset?: number }): Promise<ScopedCode>;
   /**
    * Binds a name in the notebook namespace, declared to the type checker with `type`
    * (a TypeScript type, e.g. `import("tslab-parallel").Pool`).
