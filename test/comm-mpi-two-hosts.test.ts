@@ -270,5 +270,28 @@ describe.skipIf(twoHostsUnavailable || mpiUnavailable)('Open MPI on two hosts', 
       const after = await k.run(`${magic(2)}\nconsole.log(await comm.allreduce(1));`);
       expect(after.stdout.trim().split('\n').sort()).toEqual(['[rank 0] 2', '[rank 1] 2']);
     });
+
+    it('a session keeps state on both hosts across cells, gathers it back and closes leaving nothing', async () => {
+      const [a, b] = bed.hosts.map((h) => h.name);
+      const started = await k.run(`%mpirun --session -np 4 --backend mpi --hostfile ${bed.hostfile} --mpirun-args "${bed.mpirunArgs.join(' ')}"`);
+      expect(started.error).toBeUndefined();
+      expect(started.stdout).toMatch(/^%mpirun session: 4 ranks on mpi .*0 cells run, idle/);
+      expect(bed.processes().length).toBeGreaterThan(0);
+      const one = await k.run("%%mpirun\nconst host = require('node:os').hostname();\nlet steps = 0;\nconst field = new Float64Array(3).fill(rank);");
+      expect(one.error).toBeUndefined();
+      const two = await k.run('%%mpirun\nsteps += 1;\nfor (let i = 0; i < field.length; i++) field[i] += await comm.allreduce(steps);\nconsole.log(`${host} ${steps}`);');
+      expect(two.error).toBeUndefined();
+      expect(two.stdout.trim().split('\n').sort()).toEqual([`[rank 0] ${a} 1`, `[rank 1] ${a} 1`, `[rank 2] ${b} 1`, `[rank 3] ${b} 1`]);
+      const three = await k.run('%%mpirun --gather field --out hosts@all\nsteps += 1;\nfield[0] += steps;\nconst hosts = [host, steps];');
+      expect(three.error).toBeUndefined();
+      expect((await k.run('Array.from(field).join(",")')).result).toBe('6,4,4,7,5,5,8,6,6,9,7,7');
+      expect((await k.run('JSON.stringify(hosts)')).result).toBe(JSON.stringify([[a, 2], [a, 2], [b, 2], [b, 2]]));
+      const status = await k.run('%mpirun');
+      expect(status.stdout).toMatch(/^%mpirun session: 4 ranks on mpi .*3 cells run, idle\n$/);
+      const closed = await k.run('%mpirun --close');
+      expect(closed.stdout).toBe('closed the %mpirun session (4 ranks on mpi)\n');
+      expect(await leftOnHosts()).toEqual([]);
+      expect((await k.run('%%mpirun\n1;')).error?.evalue).toMatch(/no %mpirun session is open/);
+    });
   });
 });
