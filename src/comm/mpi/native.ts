@@ -46,6 +46,8 @@ export interface NativeMpi {
   /** With `into`, a small typed-array message that fits is copied there (completion field `copied`). */
   irecv(comm: number, source: number, tag: number, view: ArrayBufferView, bytes: number, into?: ArrayBufferView | null): number;
   improbe(comm: number, source: number, tag: number, view: ArrayBufferView, capacity: number): number;
+  /** MPI_Cancel on a request in flight; it completes later, with error kCancelled when the cancel won. */
+  cancel(handle: number): boolean;
 
   progress(): number;
   progressSpin(maxNs: number): number;
@@ -87,6 +89,8 @@ export interface NativeMpi {
 
 /** Int32 per completion in the shared array (native/src/runtime.h). */
 export const kCompletionInts = 6;
+/** The error of a completion whose request was cancelled (native/src/runtime.h). */
+export const kCancelled = -1;
 
 /** dist/src/comm/mpi → the package root. */
 const kRoot = path.resolve(__dirname, '..', '..', '..', '..');

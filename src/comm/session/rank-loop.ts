@@ -10,13 +10,16 @@ import type { Communicator } from '../communicator.js';
 import { Errors } from '../errors.js';
 import { flushOutput, userFrames, type RankChannel } from '../entry/run-rank.js';
 import { cellEndMarker, isSessionMessage, sessionMessage, type FromSessionRank, type ToSessionRank } from './protocol.js';
+import type { Transport } from '../transport.js';
+import { CellReceives } from './receives.js';
 import { bindScope, createScope } from './scope.js';
 
 type CellMessage = Extract<ToSessionRank, { type: 'session-cell' }>;
 type Outcome = { values: Record<string, unknown>; missing: string[] } | { error: unknown } | { stopped: true };
 
-export function runSessionRank(comm: Communicator, channel: RankChannel): void {
+export function runSessionRank(comm: Communicator, channel: RankChannel, transport: Transport): void {
   const scope = createScope(comm);
+  const receives = new CellReceives(transport);
   let current: { id: number; settle: (o: Outcome) => void } | undefined;
   const stray = (err: unknown) => {
     if (current) current.settle({ error: err });
@@ -50,6 +53,9 @@ export function runSessionRank(comm: Communicator, channel: RankChannel): void {
       ));
     });
     current = undefined;
+    // A dropped cell's receives must not catch the next cell's messages.
+    if ('values' in outcome) receives.keep();
+    else receives.withdraw();
     await flushOutput();
     process.stdout.write(`${cellEndMarker(m.id)}\n`);
     process.stderr.write(`${cellEndMarker(m.id)}\n`);
