@@ -10,7 +10,8 @@ import type { RankTrace } from '../trace/comm-rank.js';
 import { CommTimeline } from '../trace/comm-timeline.js';
 import type { MagicContext } from './types.js';
 
-const kTraceName = '__tspTrace';
+/** The name each rank's trace comes back under, beside the --out values. */
+export const kTraceName = '__tspTrace';
 
 /**
  * The rank code: one line in front (so the cell's own lines keep their numbers when the line
