@@ -10,7 +10,7 @@
  *   --out, a failing rank on the other host reported by rank and host, an interrupt.
  * After each run no process is left on either host. One test bed for the whole file.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -286,8 +286,14 @@ describe.skipIf(twoHostsUnavailable || mpiUnavailable)('Open MPI on two hosts', 
       expect(three.error).toBeUndefined();
       expect((await k.run('Array.from(field).join(",")')).result).toBe('6,4,4,7,5,5,8,6,6,9,7,7');
       expect((await k.run('JSON.stringify(hosts)')).result).toBe(JSON.stringify([[a, 2], [a, 2], [b, 2], [b, 2]]));
+      // The status names each rank's pid and host: processes that run in that host's namespace.
       const status = await k.run('%mpirun');
-      expect(status.stdout).toMatch(/^%mpirun session: 4 ranks on mpi .*3 cells run, idle\n$/);
+      const where = new RegExp(`^%mpirun session: 4 ranks on mpi \\(pid (\\d+) on ${a}, pid (\\d+) on ${a}, pid (\\d+) on ${b}, pid (\\d+) on ${b}\\), 3 cells run, idle\\n$`).exec(status.stdout);
+      expect(where, status.stdout).not.toBeNull();
+      const pids = where!.slice(1).map(Number);
+      const namespaceOf = (pid: number) => execFileSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).trim();
+      expect(pids.map(namespaceOf)).toEqual([a, a, b, b]);
+      for (const pid of pids) expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('entry.js');
       const closed = await k.run('%mpirun --close');
       expect(closed.stdout).toBe('closed the %mpirun session (4 ranks on mpi)\n');
       expect(await leftOnHosts()).toEqual([]);

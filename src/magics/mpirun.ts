@@ -290,7 +290,7 @@ export const mpirunLine: MagicSpec = {
     'Run a script file (.ts or .js) as N ranks, like mpirun -np N; or manage the notebook\'s rank session. In the script, ' +
     "import { comm } from 'tslab-parallel' is the rank's world communicator. " +
     '%mpirun --session -np N starts ranks that stay up between %%mpirun cells (closing an open session); ' +
-    '%mpirun alone shows the session (ranks, backend, threads or pids, cells run, busy or idle); %mpirun --close ends it.',
+    '%mpirun alone shows the session (ranks, backend, threads or pids, with --backend mpi each rank\'s pid and host, cells run, busy or idle); %mpirun --close ends it.',
   examples: ['%mpirun -np 4 simpson.ts', '%mpirun -np 2 --backend processes diffusion.ts 1024 512', '%mpirun --session -np 4 --backend processes', '%mpirun', '%mpirun --close'],
   args: [...runArgs, ...sessionArgs, { kind: 'rest', name: 'command', optional: true, metavar: 'FILE [ARGS]', help: 'the script file to run, then its arguments.' }],
   handler: runLine,
