@@ -13,7 +13,7 @@ import { diffusion } from '../comm/ranks.js';
 import { interleave, Results } from '../peers/compare.js';
 
 const quick = process.argv.includes('--quick');
-const rounds = quick ? 5 : 9;
+const rounds = quick ? 9 : 21;
 const results = new Results('trace');
 
 async function poolMap(): Promise<void> {
@@ -29,6 +29,8 @@ async function poolMap(): Promise<void> {
     return ms;
   };
   try {
+    // A map takes about a millisecond: warm both paths up well (the JIT, the workers' caches).
+    for (let i = 0; i < 20; i++) await once(i % 2 === 0);
     const r = await interleave(rounds, () => once(true), () => once(false));
     results.add({
       id: 'trace.pool.map10k',
