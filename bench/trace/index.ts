@@ -49,7 +49,7 @@ async function poolMap(): Promise<void> {
 /** The bench's diffusion rank function, started with traceRank when data.trace is set. */
 const kTracedDiffusion = `async (comm, rank, size, data) => {
   const diffusion = ${diffusion.toString()};
-  const trace = data.trace ? await require('tslab-parallel').traceRank(comm) : undefined;
+  const trace = data.trace ? await require('tslab-parallel/dist/src/trace/comm-rank.js').traceRank(comm) : undefined;
   const seconds = await diffusion(comm, rank, size, data);
   trace?.stop();
   return seconds;
