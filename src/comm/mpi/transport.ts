@@ -209,7 +209,7 @@ export class MpiTransport implements Transport, ProgressEngine {
    */
   withdraw(op: TransportOp): boolean {
     const posted = op instanceof RecvOp && !op.done ? (op.transfer as Posted | undefined) : undefined;
-    if (!posted) return false;
+    if (!posted || !this.#mpi.cancel) return false;
     const deliver = this.#pending.take(posted.handle);
     if (!deliver) return false;
     if (!this.#mpi.cancel(posted.handle)) {
