@@ -7,11 +7,12 @@
  */
 import type { Transport, TransportOp } from '../transport.js';
 
-/** Above this many, receives that completed are dropped from the cell's list as new ones come. */
+/** At this many, receives that completed are dropped from the cell's list (then at twice what is left). */
 const kPruneAt = 1024;
 
 export class CellReceives {
   #posted = new Set<TransportOp>();
+  #pruneAt = kPruneAt;
   readonly #transport: Transport;
 
   /** Watches every receive posted on `transport` from now on (its recv is wrapped on this instance). */
@@ -26,13 +27,17 @@ export class CellReceives {
   }
 
   #note(op: TransportOp): void {
-    if (this.#posted.size >= kPruneAt) for (const o of this.#posted) if (o.done) this.#posted.delete(o);
+    if (this.#posted.size >= this.#pruneAt) {
+      for (const o of this.#posted) if (o.done) this.#posted.delete(o);
+      this.#pruneAt = Math.max(kPruneAt, 2 * this.#posted.size); // many still pending: prune less often
+    }
     this.#posted.add(op);
   }
 
   /** The cell ended well: its receives stay posted, no longer the cell's. */
   keep(): void {
     this.#posted = new Set();
+    this.#pruneAt = kPruneAt;
   }
 
   /** The cell was dropped: withdraws its receives that are still waiting; returns how many. */
@@ -40,6 +45,7 @@ export class CellReceives {
     let withdrawn = 0;
     for (const op of this.#posted) if (!op.done && this.#transport.withdraw?.(op)) withdrawn++;
     this.#posted = new Set();
+    this.#pruneAt = kPruneAt;
     return withdrawn;
   }
 }
