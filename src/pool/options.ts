@@ -44,7 +44,7 @@ export interface PoolOptions {
   readonly interruptible?: boolean;
   /**
    * Runs once in each worker before its first task, also in every replacement (Python's
-   * initializer): per-worker state goes on globalThis. If it throws, the pool is broken.
+   * initializer): per-worker state goes in the worker's global variables. If it throws, the pool is broken.
    */
   readonly initializer?: (...args: never[]) => unknown;
   /** Arguments of the initializer (structured clone). */

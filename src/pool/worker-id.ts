@@ -3,21 +3,23 @@
  * worker (the main thread). process.pid is the thread's process (the same for every thread
  * worker, its own for each process worker).
  *
- * The runner publishes the identity on globalThis under a Symbol.for key, so that every copy of
- * this package loaded in the worker (the shipped module may require 'tslab-parallel') agrees.
+ * The runner publishes the identity in the worker's process context (util/process-context.ts),
+ * which every copy of this package loaded in the worker shares (the shipped module may require
+ * 'tslab-parallel').
  */
-const kWorkerIdentity = Symbol.for('tslab-parallel.worker');
+import { currentContext, defineSlot } from '../util/process-context.js';
 
 export interface WorkerIdentity {
   readonly id: number;
 }
 
+const kWorkerSlot = defineSlot<WorkerIdentity | undefined>('pool.workerIdentity', () => undefined);
+
 export function workerId(): number {
-  const identity = (globalThis as unknown as Record<symbol, WorkerIdentity | undefined>)[kWorkerIdentity];
-  return identity?.id ?? 0;
+  return currentContext().peek(kWorkerSlot)?.id ?? 0;
 }
 
 /** Called once by the worker entry (runner). */
 export function setWorkerIdentity(identity: WorkerIdentity): void {
-  (globalThis as unknown as Record<symbol, WorkerIdentity>)[kWorkerIdentity] = identity;
+  currentContext().set(kWorkerSlot, identity);
 }

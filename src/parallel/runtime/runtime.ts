@@ -7,6 +7,7 @@
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { onKernelInterrupt } from '../../util/interrupt.js';
+import type { ProcessContext } from '../../util/process-context.js';
 import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
 import { checkThreads, describeLoop, describeValue, Errors } from '../errors.js';
@@ -40,6 +41,8 @@ export interface ParallelRuntimeOptions {
    * else a quarter of the machine's memory, at most the main thread's own limit.
    */
   readonly threadHeapMb?: number;
+  /** Whose kernel interrupts stop the running loop. Default: the current process context. */
+  readonly context?: ProcessContext;
 }
 
 interface LoopEntry {
@@ -70,6 +73,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   readonly #spinMicros: number;
   readonly #threadHeapMb: number;
   readonly #note: (text: string) => void;
+  readonly #unsubscribe: () => void;
   /** A loop is in flight on the main thread (set from dispatch to completion). */
   #inLoop = false;
   #loopTurn = -1;
@@ -89,7 +93,13 @@ export class ParallelRuntime implements CompiledLoopRunner {
     this.#spinMicros = options.spinMicros ?? kDefaultSpinMicros;
     this.#note = options.note ?? ((text) => console.warn(text));
     this.#threadHeapMb = options.threadHeapMb ?? defaultThreadHeapMb();
-    onKernelInterrupt(() => this.interrupt());
+    this.#unsubscribe = onKernelInterrupt(() => this.interrupt(), options.context);
+  }
+
+  /** Stops listening for interrupts and shuts the team down (its process context is disposed). */
+  dispose(): Promise<void> {
+    this.#unsubscribe();
+    return this.shutdown();
   }
 
   /** The notebook's definitions, for shipping the functions loop bodies call. */
