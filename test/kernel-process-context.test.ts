@@ -81,3 +81,25 @@ describe('the kernel process context', () => {
     expect(interruptListenerCount(defaultContext())).toBe(0);
   });
 });
+
+describe('a library given a context', () => {
+  it('a pool listens to the interrupts of the context it was given, until it closes', async () => {
+    const { Pool } = load('../dist/src/pool/index.js');
+    const { ProcessContext } = load('../dist/src/util/process-context.js');
+    const { notifyKernelInterrupt } = load('../dist/src/util/interrupt.js');
+    const context = new ProcessContext();
+    const pool = new Pool({ workers: 1, context });
+    try {
+      expect(interruptListenerCount(context)).toBe(1);
+      expect(interruptListenerCount(defaultContext())).toBe(0);
+      expect(await pool.map((x: number) => x * 2, [1, 2])).toEqual([2, 4]);
+      // An interrupt of another context leaves it working.
+      notifyKernelInterrupt(defaultContext());
+      expect(await pool.map((x: number) => x + 1, [1])).toEqual([2]);
+    } finally {
+      await pool.close();
+    }
+    expect(interruptListenerCount(context)).toBe(0);
+    context.dispose();
+  });
+});

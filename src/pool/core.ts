@@ -103,7 +103,7 @@ export class PoolCore {
         })
       : undefined;
     for (let id = 1; id <= options.workers; id++) this.#addSlot(id);
-    this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt()) : undefined;
+    this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt(), options.context) : undefined;
   }
 
   get backend(): FilledPoolOptions['backend'] {

@@ -82,6 +82,12 @@ export class ProcessContext {
   }
 }
 
+/** A context made by any copy of this package (instanceof would tell copies apart). */
+export function isProcessContext(value: unknown): value is ProcessContext {
+  const v = value as Partial<Record<'get' | 'peek' | 'set' | 'dispose', unknown>> | null;
+  return typeof v === 'object' && v !== null && ['get', 'peek', 'set', 'dispose'].every((k) => typeof v[k as 'get'] === 'function');
+}
+
 interface Contexts {
   readonly fallback: ProcessContext;
   current: ProcessContext | undefined;
