@@ -3,23 +3,23 @@
  * worker (the main thread). process.pid is the thread's process (the same for every thread
  * worker, its own for each process worker).
  *
- * The runner publishes the identity in the worker's process context (util/process-context.ts),
- * which every copy of this package loaded in the worker shares (the shipped module may require
- * 'tslab-parallel').
+ * The runner publishes the identity on the worker's global object under the shared symbol
+ * `tslab-parallel.worker` (util/global-object.ts), so that every copy of this package loaded in
+ * the worker agrees (the shipped module may require 'tslab-parallel') and a task can read it
+ * without the package. It is set once per thread and never disposed, so it is not a slot of the
+ * process context.
  */
-import { currentContext, defineSlot } from '../util/process-context.js';
+import { publishShared, readShared } from '../util/global-object.js';
 
 export interface WorkerIdentity {
   readonly id: number;
 }
 
-const kWorkerSlot = defineSlot<WorkerIdentity | undefined>('pool.workerIdentity', () => undefined);
-
 export function workerId(): number {
-  return currentContext().peek(kWorkerSlot)?.id ?? 0;
+  return (readShared('worker') as WorkerIdentity | undefined)?.id ?? 0;
 }
 
 /** Called once by the worker entry (runner). */
 export function setWorkerIdentity(identity: WorkerIdentity): void {
-  currentContext().set(kWorkerSlot, identity);
+  publishShared('worker', identity);
 }

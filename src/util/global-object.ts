@@ -21,6 +21,15 @@ export function sharedGlobal<T>(name: string, create: () => T): T {
   return (g[key] ??= create()) as T;
 }
 
+/** Publishes `value` under a shared symbol, for code that reads it without this package. */
+export function publishShared(name: string, value: unknown): void {
+  g[sharedSymbol(name)] = value;
+}
+
+export function readShared(name: string): unknown {
+  return g[sharedSymbol(name)];
+}
+
 /** Defines a non-enumerable global that code run here reads by name. */
 export function defineGlobal(name: string, value: unknown): void {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
