@@ -20,7 +20,8 @@ const kRuntimeSlot = defineSlot(
       if (previous) installRuntimeGlobal(previous);
       else uninstallRuntimeGlobal();
     }
-    void runtime.dispose();
+    // Detach runs as the kernel exits: a team that fails to stop ends with the process.
+    runtime.dispose().catch(() => undefined);
   },
 );
 
