@@ -124,7 +124,7 @@ export class PoolCore {
     if (this.closed) throw Errors.PoolClosed();
     const broken = this.#init?.broken;
     if (broken) throw broken;
-    const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd });
+    const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd, context: this.#o.context });
     const auto = method === 'map' || method === 'starmap' ? defaultChunksize(items.length, this.workers) : 1;
     const call = new Call(
       {
