@@ -82,6 +82,38 @@ describe('the kernel process context', () => {
   });
 });
 
+describe('shell jobs', () => {
+  it('a job a command left in the background is ended when the kernel detaches', async () => {
+    const { runShell } = load('../dist/src/magics/sh.js');
+    const { kernel, io, engine } = makeKernel([]);
+    kernel.attach(io);
+    let out = '';
+    try {
+      await runShell('sleep 600 & echo $!', {
+        cwd: process.cwd(),
+        signal: new AbortController().signal,
+        stdout: (text: string) => (out += text),
+        stderr: () => undefined,
+      });
+    } finally {
+      kernel.detach();
+      engine.close();
+    }
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive()) await new Promise((r) => setTimeout(r, 20));
+    expect(alive()).toBe(false);
+  });
+});
+
 describe('a library given a context', () => {
   it('a pool listens to the interrupts of the context it was given, until it closes', async () => {
     const { Pool } = load('../dist/src/pool/index.js');
