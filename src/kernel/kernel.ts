@@ -35,6 +35,15 @@ export interface KernelParts {
   readonly log: (text: string) => void;
 }
 
+/** What attach set up and detach takes down. */
+interface Attached {
+  /** The kernel's process context (display sink, interrupt bus, definitions, what cells start). */
+  readonly context: ProcessContext;
+  /** Makes the previous context current again. */
+  readonly leave: () => void;
+  readonly processListeners: readonly [string, (arg: unknown) => void][];
+}
+
 export class Kernel {
   readonly #parts: KernelParts;
   readonly #history = new History();
@@ -55,8 +64,7 @@ export class Kernel {
    */
   #abortReceivedBefore = 0;
   #state = ExecState.Idle;
-  /** The process context while attached (display sink, interrupt bus, definitions, runtimes). */
-  #context: { readonly context: ProcessContext; readonly leave: () => void; readonly listeners: readonly [string, (arg: unknown) => void][] } | null = null;
+  #attached: Attached | null = null;
 
   constructor(parts: KernelParts) {
     this.#parts = parts;
@@ -82,7 +90,7 @@ export class Kernel {
       ['unhandledRejection', (reason: unknown) => this.#reportStray('Unhandled promise rejection', reason)],
     ];
     for (const [event, listener] of listeners) process.on(event, listener);
-    this.#context = { context, leave: enterContext(context), listeners };
+    this.#attached = { context, leave: enterContext(context), processListeners: listeners };
   }
 
   handle(request: KernelRequest): void {
@@ -93,7 +101,7 @@ export class Kernel {
   /** Stops the running cell (the I/O thread has already cut off code that did not yield). */
   interrupt(): void {
     this.#running?.abort(new KeyboardInterrupt());
-    for (const err of notifyKernelInterrupt(this.#context?.context)) this.#parts.log(`an interrupt listener failed: ${err.message}`);
+    for (const err of notifyKernelInterrupt(this.#attached?.context)) this.#parts.log(`an interrupt listener failed: ${err.message}`);
   }
 
   async shutdown(_restart: boolean): Promise<void> {
@@ -105,17 +113,17 @@ export class Kernel {
         this.#parts.log(`a shutdown hook failed: ${(err as Error).message}`);
       }
     }
-    stopAllShells(this.#context?.context);
+    stopAllShells(this.#attached?.context);
     this.#parts.engine.close();
   }
 
   /** Stops capturing and disposes the process context (before the process exits). */
   detach(): void {
     this.#capture.uninstall();
-    const attached = this.#context;
+    const attached = this.#attached;
     if (!attached) return;
-    this.#context = null;
-    for (const [event, listener] of attached.listeners) process.off(event, listener);
+    this.#attached = null;
+    for (const [event, listener] of attached.processListeners) process.off(event, listener);
     attached.leave();
     for (const err of attached.context.dispose()) this.#parts.log(`disposing the process context failed: ${err.message}`);
   }
