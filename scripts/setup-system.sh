@@ -23,6 +23,8 @@ test_packages=(
   python3-jupyter-client jupyter-client python3-jupyter-core jupyter-core
   python3-nbclient python3-nbformat jupyter-nbformat jupyter-nbconvert
   python3-jupyter-server jupyter-server python3-jupyter-kernel-test python3-ipykernel
+  # the classic Notebook UI, driven in Chromium by the notebook UI test
+  jupyter-notebook
   # headless browser for slide tests; compose file validation
   chromium docker-compose
   # the Python peers the benchmarks measure in the same run (Numba, mpi4py, NumPy)

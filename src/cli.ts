@@ -5,8 +5,8 @@
  *   tslab-parallel install [--user | --sys-prefix | --prefix DIR]   register the kernel with Jupyter
  *   tslab-parallel uninstall [--user | --sys-prefix | --prefix DIR]
  *   tslab-parallel kernel -f CONNECTION_FILE                       run the kernel (Jupyter does this)
- *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
- *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
+ *   tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors] [--strict]
+ *   tslab-parallel slides NOTEBOOK|DIR... [--output DIR] [--theme NAME] [--optional]
  *   tslab-parallel mpirun -np N FILE.ts [ARGS...]
  *   tslab-parallel rank SCRIPT.ts [ARGS...]        (under mpirun or srun)
  *   tslab-parallel doctor
@@ -24,10 +24,11 @@ Commands:
   install [--user | --sys-prefix | --prefix DIR]   register the "TypeScript (parallel)" kernel with Jupyter (default --user)
   uninstall [--user | --sys-prefix | --prefix DIR] remove it
   kernel -f CONNECTION_FILE                       run the kernel (Jupyter starts this from the kernelspec)
-  run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]
+  run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors] [--strict]
                                                   execute notebooks top to bottom and write the results
-  slides NOTEBOOK|DIR... [--output DIR] [--theme NAME]
+  slides NOTEBOOK|DIR... [--output DIR] [--theme NAME] [--optional]
                                                   reveal.js slides with nbconvert, working offline
+                                                  (--optional: without nbconvert, say so and exit 0)
   mpirun -np N [--backend threads|processes|mpi] [--timeout S] FILE.ts [ARGS...]
                                                   run a script as N ranks (comm, rank, size in scope)
   rank SCRIPT.ts [ARGS...]                        one rank of a script under any launcher:

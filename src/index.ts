@@ -5,6 +5,7 @@ export { display, plotly, table, rich, setPlotlyEmbedding, kToMimeBundle } from 
 export type { PlotlyFigure, MimeBundle, DisplayHandle, Displayable } from './display/index.js';
 export { sleep } from './util/sleep.js';
 export { TimeitResult } from './magics/timeit.js';
+export * from './trace/index.js';
 export * from './pool/index.js';
 export {
   prange, shared, numThreads, threadId, setNumThreads, parallelFor, parallelReduce, shutdownParallel,

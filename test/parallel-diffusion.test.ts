@@ -57,14 +57,15 @@ describe.each([1, 2, 3])('1D diffusion at %i threads', (threads) => {
 
   it('compiles without messages (disjoint writes C_[i])', () => expect(parallelCell.messages).toEqual([]));
 
-  it('equals the serial implementation bit for bit (arrays moved to shared memory)', () => {
+  it('equals the serial implementation bit for bit (arrays copied to shared memory and back)', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const expected = serial(10, 100_003);
     const got = parallel(10, 100_003);
     expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     if (threads === 1) return; // one thread runs on the kernel thread: nothing to share
-    expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(warn.mock.calls.flat().join('\n')).toMatch(/note: 'C' is not in shared memory, so the prange loop on line 11 copied it there; 'C' now refers to the shared copy/);
+    // The caller's own arrays hold the result: the loop wrote through to them.
+    expect(got.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(warn.mock.calls.flat().join('\n')).toMatch(/note: 'C' is not in shared memory, so the prange loop on line 11 copies it in and out on every run/);
   });
 
   it('equals the serial implementation bit for bit (shared arrays, dynamic schedule)', () => {

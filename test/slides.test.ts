@@ -3,7 +3,8 @@
  * committed (notebooks/07-diffusion.ipynb, with its outputs) and opens the deck from disk in
  * headless Chromium: the slide with the 2D diffusion heatmaps renders its plotly figure (the SVG
  * and both heatmaps are in the page), and the page requests nothing beyond the file system or
- * localhost. A screenshot of that slide is kept in build/artifacts/.
+ * localhost. A screenshot of that slide is kept in build/artifacts/. Long code lines wrap (the
+ * deck style, src/cli/slides-style.ts): no code block on any slide is wider than its slide.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -87,4 +88,44 @@ describe('offline slides of a lecture', () => {
       await browser.close();
     }
   }, 90_000);
+
+  it('wraps long code lines: no code block on any slide is wider than its slide (screenshot of the first code cell)', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`file://${deck}`);
+      // Every slide (h, v) that shows code: cells' inputs and outputs, and code in markdown.
+      const slides = await page.evaluate(() => {
+        const found: { h: number; v: number; cell: boolean }[] = [];
+        [...document.querySelectorAll('.slides > section')].forEach((top, h) => {
+          const subs = [...top.querySelectorAll(':scope > section')];
+          (subs.length ? subs : [top]).forEach((s, v) => {
+            if (s.querySelector('pre')) found.push({ h, v, cell: !!s.querySelector('.jp-CodeCell pre') });
+          });
+        });
+        return found;
+      });
+      expect(slides.filter((s) => s.cell).length).toBeGreaterThan(3);
+      const overflowing: string[] = [];
+      for (const { h, v } of slides) {
+        await page.goto(`file://${deck}#/${h}/${v}`);
+        await page.waitForFunction(() => document.querySelector('.slides section.present pre'));
+        overflowing.push(...(await page.evaluate((where) => {
+          const present = [...document.querySelectorAll('.slides section.present')].pop()!;
+          const edge = present.getBoundingClientRect().right;
+          return [...present.querySelectorAll('pre')]
+            .filter((el) => el.scrollWidth > el.clientWidth + 1 || el.getBoundingClientRect().right > edge + 1)
+            .map((el) => `slide ${where}: ${el.scrollWidth} px of code in ${el.clientWidth} px: ${(el.textContent ?? '').trim().split('\n')[0]}`);
+        }, `${h}/${v}`)));
+      }
+      const first = slides.find((s) => s.cell)!;
+      await page.goto(`file://${deck}#/${first.h}/${first.v}`);
+      await page.waitForTimeout(500); // reveal.js's transition, before the screenshot
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, `slides-${lecture}-first-code.png`) });
+      expect(overflowing).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

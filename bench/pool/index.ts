@@ -1,21 +1,29 @@
 /**
- * Pool benchmark (not a test): per-task overhead of map, start/close time, the lecture's sleep
- * case and Simpson integrators, against Python's multiprocessing.Pool (reference figures, and
- * measured in the same run when python3 is there). Prints a table; writes build/bench/pool.json.
+ * Pool benchmark (not a test): per-task overhead of map (chunksize 1 and Python's default chunks),
+ * start + close, and the lecture's sleep case against Python's multiprocessing.Pool, measured in
+ * the same run and interleaved sample by sample (bench/peers: ours, peer, ours, peer …, best and
+ * median, ratio); without Python our figures are printed alone, with why. Then the lecture's
+ * Simpson integrators against our own serial run. Writes build/bench/pool.json.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/pool/index.js
+ *   npx tsc -p tsconfig.json && node dist/bench/pool/index.js [--quick] [--rounds N]
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { Pool, partial, type Backend } from '../../src/pool/index.js';
+import { interleave, Results, type Target } from '../peers/compare.js';
+import { peerScript, pythonMissing, PythonPeer } from '../peers/python.js';
 import { median, repeat, time } from './measure.js';
-import { measurePython, type PythonFigures } from './python-baseline.js';
 
-/** Python's multiprocessing.Pool on this kind of machine (given with the task). */
-const kPythonReference = { perTaskChunk1Us: 10.9, perTaskDefaultUs: 0.1, startCloseMs: 4.3, sleepCaseS: 0.5 };
-const kTargets = { perTaskChunk1Us: 5, perTaskDefaultUs: 0.1, sleepCaseWithin: 0.05 };
-const kTasks = 100_000;
+const quick = process.argv.includes('--quick');
+const roundsAt = process.argv.indexOf('--rounds');
+const kRounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 5;
+/** Tasks per map sample (Python takes ~10 µs a task at chunksize 1: 1 s a sample). */
+const kTasks = quick ? 20_000 : 100_000;
+const kPeerName = 'multiprocessing.Pool';
+const kTargets: Record<string, Target> = {
+  chunk1: { maxValue: 5, text: '≤ 5 µs per task' },
+  default: { maxValue: 0.1, text: '≤ 0.1 µs per task' },
+  sleep: { maxValue: 0.525, text: 'ideal 0.5 s, ≤ 5% over' },
+};
 
 // Task functions ship by source: they may use only globals and their arguments.
 const trivial = (x: number): number => x;
@@ -56,58 +64,6 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
 const quiet = { onOutput: () => undefined };
 
-interface OverheadFigures {
-  readonly perTaskChunk1Us: number;
-  readonly perTaskDefaultUs: number;
-  readonly runsChunk1S: number[];
-  readonly runsDefaultS: number[];
-}
-
-async function overhead(backend: Backend): Promise<OverheadFigures> {
-  const pool = new Pool({ workers: 2, backend, ...quiet });
-  try {
-    const xs = range(kTasks);
-    await pool.ready();
-    const runsChunk1S = await repeat(7, () => pool.map(trivial, xs, { chunksize: 1 }), 2);
-    const runsDefaultS = await repeat(15, () => pool.map(trivial, xs), 3);
-    return {
-      perTaskChunk1Us: (median(runsChunk1S) / kTasks) * 1e6,
-      perTaskDefaultUs: (median(runsDefaultS) / kTasks) * 1e6,
-      runsChunk1S,
-      runsDefaultS,
-    };
-  } finally {
-    await pool.close();
-  }
-}
-
-async function startClose(backend: Backend): Promise<{ startMs: number; closeMs: number; totalMs: number }> {
-  const starts: number[] = [];
-  const closes: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    let pool: Pool | undefined;
-    starts.push(await time(async () => {
-      pool = new Pool({ workers: 2, backend, ...quiet });
-      await pool.ready();
-    }));
-    closes.push(await time(() => (pool as Pool).close()));
-  }
-  const startMs = median(starts) * 1e3;
-  const closeMs = median(closes) * 1e3;
-  return { startMs, closeMs, totalMs: startMs + closeMs };
-}
-
-async function sleepCase(backend: Backend): Promise<number> {
-  const pool = new Pool({ workers: 8, backend, ...quiet });
-  try {
-    await pool.ready();
-    await pool.map(trivial, range(8));
-    return median(await repeat(3, () => pool.map(napBlocking, range(33)), 0));
-  } finally {
-    await pool.close();
-  }
-}
-
 interface SimpsonFigures {
   readonly name: string;
   readonly workers: number;
@@ -140,42 +96,121 @@ async function simpson(backend: Backend): Promise<SimpsonFigures[]> {
   return out;
 }
 
-function line(label: string, value: string, target: string, ratio: string): string {
-  return `  ${label.padEnd(44)} ${value.padStart(12)}   ${target.padEnd(22)} ${ratio}`;
+/** Python's pool as a long-lived peer, or why it cannot run here. */
+function startPeer(): { peer?: PythonPeer; missing?: string } {
+  const missing = pythonMissing(['multiprocessing']);
+  return missing ? { missing } : { peer: new PythonPeer(peerScript('multiprocessing_pool.py')) };
+}
+
+/** Per-task overhead of map on 2 workers, ours and the peer's interleaved, in µs per task. */
+async function overhead(results: Results, backend: Backend, peer: PythonPeer | undefined, missing: string | undefined): Promise<void> {
+  const pool = new Pool({ workers: 2, backend, ...quiet });
+  try {
+    const xs = range(kTasks);
+    await pool.ready();
+    for (const [key, chunksize, label] of [
+      ['chunk1', 1, 'chunksize 1'],
+      ['default', undefined, "Python's default chunks"],
+    ] as const) {
+      const options = chunksize ? { chunksize } : {};
+      const s = await interleave(
+        kRounds,
+        async () => ((await time(() => pool.map(trivial, xs, options))) / kTasks) * 1e6,
+        peer && (async () => (await peer.run('per_task', { n: kTasks, chunksize: chunksize ?? null })) * 1e6),
+      );
+      results.add({
+        id: `pool.${backend}.perTask.${key}`,
+        title: `${backend} pool, map of ${kTasks / 1000}k trivial tasks, ${label}, 2 workers`,
+        unit: 'µs per task',
+        better: 'lower',
+        ours: s.ours,
+        ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+        target: kTargets[key],
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Start 2 workers until each has answered, then close until they have exited. */
+async function startClose(results: Results, backend: Backend, peer: PythonPeer | undefined, missing: string | undefined): Promise<void> {
+  const s = await interleave(
+    kRounds,
+    async () => {
+      let pool: Pool | undefined;
+      return (
+        (await time(async () => {
+          pool = new Pool({ workers: 2, backend, ...quiet });
+          await pool.map(trivial, [0, 1], { chunksize: 1 });
+          await pool.close();
+        })) * 1e3
+      );
+    },
+    peer && (async () => (await peer.run('start_close', { workers: 2 })) * 1e3),
+  );
+  results.add({
+    id: `pool.${backend}.startClose`,
+    title: `${backend} pool, start 2 workers + one task each + close`,
+    unit: 'ms',
+    better: 'lower',
+    ours: s.ours,
+    ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+  });
+}
+
+/** The lecture's case: 33 tasks that block 0.1 s each on 8 workers (ideal: 5 rounds, 0.5 s). */
+async function sleepCase(results: Results, backend: Backend, peer: PythonPeer | undefined, missing: string | undefined): Promise<void> {
+  const pool = new Pool({ workers: 8, backend, ...quiet });
+  try {
+    await pool.ready();
+    await pool.map(trivial, range(8));
+    const s = await interleave(
+      quick ? 3 : kRounds,
+      () => time(() => pool.map(napBlocking, range(33))),
+      peer && (() => peer.run('sleep_case', { workers: 8, tasks: 33 })),
+    );
+    results.add({
+      id: `pool.${backend}.sleepCase`,
+      title: `${backend} pool, 33 tasks × 0.1 s sleep on 8 workers`,
+      unit: 's',
+      better: 'lower',
+      ours: s.ours,
+      ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+      target: kTargets.sleep,
+    });
+  } finally {
+    await pool.close();
+  }
 }
 
 async function main(): Promise<void> {
-  const cores = os.availableParallelism();
-  console.log(`pool benchmark — node ${process.version}, ${cores} cores (shared; figures are noisy), ${os.loadavg()[0]?.toFixed(2)} load\n`);
-  const results: Record<string, unknown> = { node: process.version, cores, loadAverage: os.loadavg(), date: new Date().toISOString() };
-  const python: PythonFigures | undefined = measurePython();
-  results.pythonMeasured = python ?? null;
-  results.pythonReference = kPythonReference;
-  results.targets = kTargets;
-
-  for (const backend of ['threads', 'processes'] as const) {
-    const o = await overhead(backend);
-    const s = await startClose(backend);
-    const sleep = await sleepCase(backend);
-    const integrators = await simpson(backend);
-    results[backend] = { overhead: o, startClose: s, sleepCaseS: sleep, simpson: integrators };
-    const py = python ?? kPythonReference;
-    const pyNote = python ? 'python measured' : 'python reference';
-    console.log(`${backend} (2 workers unless noted)`);
-    console.log(line('map, 100k trivial tasks, chunksize 1', `${o.perTaskChunk1Us.toFixed(3)} µs/task`, `target ≤ ${kTargets.perTaskChunk1Us} µs`, `${(o.perTaskChunk1Us / kTargets.perTaskChunk1Us).toFixed(2)}× target, ${(o.perTaskChunk1Us / py.perTaskChunk1Us).toFixed(2)}× ${pyNote} (${py.perTaskChunk1Us.toFixed(2)} µs)`));
-    console.log(line('map, 100k trivial tasks, default chunks', `${o.perTaskDefaultUs.toFixed(3)} µs/task`, `target ≤ ${kTargets.perTaskDefaultUs} µs`, `${(o.perTaskDefaultUs / kTargets.perTaskDefaultUs).toFixed(2)}× target, ${(o.perTaskDefaultUs / py.perTaskDefaultUs).toFixed(2)}× ${pyNote} (${py.perTaskDefaultUs.toFixed(2)} µs)`));
-    console.log(line('start 2 workers (until all answered)', `${s.startMs.toFixed(1)} ms`, 'reported as measured', ''));
-    console.log(line('close 2 workers (until exited)', `${s.closeMs.toFixed(1)} ms`, 'reported as measured', `start+close ${(s.totalMs / py.startCloseMs).toFixed(1)}× ${pyNote} (${py.startCloseMs.toFixed(1)} ms)`));
-    console.log(line('33 tasks × 0.1 s sleep on 8 workers', `${sleep.toFixed(3)} s`, 'ideal 0.5 s, ≤ 5% over', `${((sleep / 0.5 - 1) * 100).toFixed(1)}% over ideal; ${pyNote} ${py.sleepCaseS.toFixed(3)} s`));
-    for (const r of integrators) {
-      console.log(line(`Simpson ${r.name}, ${r.workers} workers`, `${(r.poolS * 1e3).toFixed(2)} ms`, `serial ${(r.serialS * 1e3).toFixed(2)} ms`, `speed-up ${(r.serialS / r.poolS).toFixed(2)}×, error ${r.error.toExponential(2)}`));
+  const { peer, missing } = startPeer();
+  const results = new Results('pool');
+  console.log(
+    `pool benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg()[0]!.toFixed(2)}, ` +
+      `Node ${process.version}, ${kRounds} rounds${quick ? ', quick' : ''}`,
+  );
+  if (missing) console.log(`no peer: ${missing}`);
+  const simpsonRuns: Record<string, SimpsonFigures[]> = {};
+  try {
+    for (const backend of ['threads', 'processes'] as const) {
+      console.log(`\n== ${backend}`);
+      await overhead(results, backend, peer, missing);
+      await startClose(results, backend, peer, missing);
+      await sleepCase(results, backend, peer, missing);
+      simpsonRuns[backend] = await simpson(backend);
+      for (const r of simpsonRuns[backend]) {
+        console.log(
+          `Simpson ${r.name}, ${r.workers} workers: pool ${(r.poolS * 1e3).toFixed(2)} ms, serial ${(r.serialS * 1e3).toFixed(2)} ms, ` +
+            `speed-up ${(r.serialS / r.poolS).toFixed(2)}x, error ${r.error.toExponential(2)}`,
+        );
+      }
     }
-    console.log('');
+  } finally {
+    await peer?.close();
   }
-  const file = path.resolve(__dirname, '../../../build/bench/pool.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`written ${path.relative(process.cwd(), file)}`);
+  results.write({ simpson: simpsonRuns, tasks: kTasks, rounds: kRounds });
 }
 
 void main().catch((err: unknown) => {

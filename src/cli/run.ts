@@ -1,8 +1,10 @@
 /**
- * `tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors]`:
+ * `tslab-parallel run NOTEBOOK|DIR... [--output DIR] [--timeout S] [--allow-errors] [--strict]`:
  * executes notebooks top to bottom in a fresh kernel each (its own process, driven over the
  * Jupyter protocol; no Python needed), writes the executed notebooks (nbformat 4, outputs and
- * execution counts), prints a line per notebook, and fails when a cell fails.
+ * execution counts), prints a line per notebook, and fails when a cell fails. Shell commands
+ * that failed inside cells (`!cmd` carries on after a non-zero exit) are counted in the line;
+ * `--strict` makes them fail the run too.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -11,6 +13,7 @@ import type { Message } from '../protocol/messages.js';
 import { TimeoutError } from '../protocol/client.js';
 import { kDisplayName, kKernelName } from './install.js';
 import { OutputCollector, readNotebook, sourceText, writeNotebook, type Notebook } from './notebook.js';
+import { describeShellFailures, shellFailures, type ShellFailures } from './shell-failures.js';
 
 export interface RunOptions {
   readonly output?: string;
@@ -27,6 +30,8 @@ export interface NotebookRun {
   readonly output: string;
   readonly cells: number;
   readonly errors: number;
+  /** Shell commands that exited non-zero in cells, failed or not. */
+  readonly shellFailures: ShellFailures;
   readonly seconds: number;
   readonly notebook: Notebook;
 }
@@ -89,7 +94,7 @@ export async function runNotebook(path: string, options: RunOptions): Promise<No
   mkdirSync(outDir, { recursive: true });
   const output = options.output ? join(outDir, basename(path)) : path;
   writeNotebook(output, nb);
-  return { path, output, cells, errors, seconds: (Date.now() - started) / 1000, notebook: nb };
+  return { path, output, cells, errors, shellFailures: shellFailures(nb.cells), seconds: (Date.now() - started) / 1000, notebook: nb };
 }
 
 function timeoutError(seconds: number): Message {
@@ -108,12 +113,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   let output: string | undefined;
   let timeout = 600;
   let allowErrors = false;
+  let strict = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--output' || a === '-o') output = argv[++i];
     else if (a === '--timeout') timeout = Number(argv[++i]);
     else if (a === '--allow-errors') allowErrors = true;
-    else if (a.startsWith('-')) throw new Error(`run: unknown option ${a} (valid: --output DIR, --timeout S, --allow-errors)`);
+    else if (a === '--strict') strict = true;
+    else if (a.startsWith('-')) throw new Error(`run: unknown option ${a} (valid: --output DIR, --timeout S, --allow-errors, --strict)`);
     else paths.push(a);
   }
   if (paths.length === 0) throw new Error('run needs at least one notebook or directory (e.g. tslab-parallel run notebooks --output build/notebooks)');
@@ -124,9 +131,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   for (const nb of notebooks) {
     const r = await runNotebook(nb, { output, timeout, allowErrors });
     const status = r.errors === 0 ? 'ok' : `${r.errors} error${r.errors === 1 ? '' : 's'}`;
-    console.log(`${nb}: ${r.cells} cells, ${status}, ${r.seconds.toFixed(1)} s -> ${r.output}`);
-    if (r.errors > 0 && !allowErrors) failed++;
+    const shell = r.shellFailures.count > 0 ? `, ${describeShellFailures(r.shellFailures)}` : '';
+    console.log(`${nb}: ${r.cells} cells, ${status}${shell}, ${r.seconds.toFixed(1)} s -> ${r.output}`);
+    if ((r.errors > 0 && !allowErrors) || (strict && r.shellFailures.count > 0)) failed++;
   }
   if (output) console.log(`Executed notebooks are in ${resolve(output)}`);
+  if (strict && failed > 0) console.log('--strict: a failed shell command counts as a failure (run without --strict to only report it)');
   return failed > 0 ? 1 : 0;
 }

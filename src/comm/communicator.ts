@@ -79,8 +79,11 @@ export class Communicator {
     }
   }
 
-  /** Receives a value; `status` (optional) is filled with source, tag and count. */
-  recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
+  /**
+   * Receives a value; `status` (optional) is filled with source, tag and count. The value is
+   * typed `any` unless you say (`recv<number>(0)`), so `ans = ans + await comm.recv(i)` compiles.
+   */
+  recv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
     try {
       return this.#irecv<T>('recv', source, tag).wait(status);
     } catch (err) {
@@ -95,7 +98,7 @@ export class Communicator {
     return new Request(core, core.sendObject(dest, tag, obj), 'send', 'isend', dest, tag);
   }
 
-  irecv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
+  irecv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
     return this.#irecv<T>('irecv', source, tag);
   }
 
@@ -107,7 +110,7 @@ export class Communicator {
   }
 
   /** Sends `sendobj` to `dest` and receives from `source` at the same time (no deadlock in a ring). */
-  async sendrecv<T = unknown>(
+  async sendrecv<T = any>(
     sendobj: unknown,
     dest: number,
     sendtag = 0,
@@ -210,51 +213,51 @@ export class Communicator {
   }
 
   /** The root's `obj` on every rank. */
-  async bcast<T>(obj: T, root = 0): Promise<T> {
-    return O.bcast(this.#core, obj, C.checkRoot('bcast', root, this.size));
+  async bcast<T = any>(obj: T | null | undefined, root = 0): Promise<T> {
+    return O.bcast(this.#core, obj as T, C.checkRoot('bcast', root, this.size));
   }
 
   /** Rank i gets `values[i]` of the root (values is ignored elsewhere). */
-  async scatter<T>(values: readonly T[] | null, root = 0): Promise<T> {
+  async scatter<T = any>(values: readonly T[] | null | undefined, root = 0): Promise<T> {
     const core = this.#core;
     C.checkRoot('scatter', root, core.size);
     if (core.rank === root) C.checkArray('scatter', 'values', values, core.size);
-    return O.scatter(core, values, root);
+    return O.scatter(core, values ?? null, root);
   }
 
   /** Every rank's `obj`, in rank order, on the root; undefined elsewhere. */
-  async gather<T>(obj: T, root = 0): Promise<T[] | undefined> {
+  async gather<T = any>(obj: T, root = 0): Promise<T[] | undefined> {
     return O.gather(this.#core, obj, C.checkRoot('gather', root, this.size));
   }
 
   /** Every rank's `obj`, in rank order, on every rank. */
-  async allgather<T>(obj: T): Promise<T[]> {
+  async allgather<T = any>(obj: T): Promise<T[]> {
     return O.allgather(this.#core, obj);
   }
 
   /** Rank j sends `values[i]` to rank i and gets back what every rank sent it, in rank order. */
-  async alltoall<T>(values: readonly T[]): Promise<T[]> {
+  async alltoall<T = any>(values: readonly T[]): Promise<T[]> {
     C.checkArray('alltoall', 'values', values, this.size);
     return O.alltoall(this.#core, values);
   }
 
   /** Combines every rank's `obj` with `op` (in rank order) onto the root; undefined elsewhere. */
-  async reduce<T>(obj: T, op?: OpLike, root = 0): Promise<T | undefined> {
+  async reduce<T = any>(obj: T, op?: OpLike, root = 0): Promise<T | undefined> {
     return O.reduce(this.#core, obj, toOp(op), C.checkRoot('reduce', root, this.size));
   }
 
   /** Combines every rank's `obj` with `op`; every rank gets the same result. */
-  async allreduce<T>(obj: T, op?: OpLike): Promise<T> {
+  async allreduce<T = any>(obj: T, op?: OpLike): Promise<T> {
     return O.allreduce(this.#core, obj, toOp(op));
   }
 
   /** Rank i gets obj(0) op ... op obj(i). */
-  async scan<T>(obj: T, op?: OpLike): Promise<T> {
+  async scan<T = any>(obj: T, op?: OpLike): Promise<T> {
     return (await O.scan(this.#core, obj, toOp(op), false)) as T;
   }
 
   /** Rank i gets obj(0) op ... op obj(i-1); rank 0 gets undefined. */
-  async exscan<T>(obj: T, op?: OpLike): Promise<T | undefined> {
+  async exscan<T = any>(obj: T, op?: OpLike): Promise<T | undefined> {
     return O.scan(this.#core, obj, toOp(op), true);
   }
 
@@ -392,9 +395,28 @@ export class Communicator {
    * A Cartesian grid over the first product(dims) ranks (row-major, like MPI); other ranks get
    * null. `periods[d]` makes dimension d wrap around. A 0 in dims is filled in (MPI_Dims_create).
    */
-  async createCart(dims: readonly number[], periods: boolean | readonly boolean[] = false): Promise<CartComm | null> {
+  async createCart(dims: readonly number[], periods: boolean | readonly (boolean | number)[] = false): Promise<CartComm | null> {
     const made = await cartCore(this.#core, dims, periods);
     return made && new CartComm(made.core, made.topology);
+  }
+
+  // mpi4py's spellings of the same calls, with its arguments and defaults.
+
+  /** mpi4py's `Dup()`: dup(). */
+  Dup(): Promise<Communicator> {
+    return this.dup();
+  }
+  /** mpi4py's `Split(color=0, key=0)`: split(); ties in `key` keep rank order; UNDEFINED gives null. */
+  Split(color = 0, key = 0): Promise<Communicator | null> {
+    return this.split(color, key);
+  }
+  /**
+   * mpi4py's `Create_cart(dims, periods=None, reorder=False)`: createCart(). Ranks keep their
+   * order (MPI allows ignoring `reorder`).
+   */
+  Create_cart(dims: readonly number[], periods: readonly (boolean | number)[] | boolean | null = null, reorder = false): Promise<CartComm | null> {
+    void reorder;
+    return this.createCart(dims, periods ?? false);
   }
 
   /** Stops every rank of the world with `code` (MPI_Abort): the launcher reports it. */
@@ -441,5 +463,32 @@ export class CartComm extends Communicator {
    */
   shift(direction: number, displacement = 1): [source: number, dest: number] {
     return this.#topology.shift(this.rank, direction, displacement);
+  }
+
+  // mpi4py's Cartcomm spellings.
+
+  /** The number of dimensions (mpi4py `Get_dim()`, `ndim`). */
+  get ndim(): number {
+    return this.#topology.dims.length;
+  }
+  Get_dim(): number {
+    return this.ndim;
+  }
+  /** `[dims, periods, coords]` of this rank (mpi4py `Get_topo()`, `topo`). */
+  get topo(): [dims: number[], periods: boolean[], coords: number[]] {
+    return [[...this.dims], [...this.periods], this.coords];
+  }
+  Get_topo(): [dims: number[], periods: boolean[], coords: number[]] {
+    return this.topo;
+  }
+  Get_coords(rank: number): number[] {
+    return this.getCoords(rank);
+  }
+  Get_cart_rank(coords: readonly number[]): number {
+    return this.getCartRank(coords);
+  }
+  /** mpi4py's `Shift(direction, disp)` → `[source, dest]`. */
+  Shift(direction: number, disp: number): [source: number, dest: number] {
+    return this.shift(direction, disp);
   }
 }

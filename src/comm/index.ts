@@ -17,6 +17,7 @@ export { Status } from './status.js';
 export { Op, SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, MAXLOC, MINLOC, type OpName, type OpLike } from './ops.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, IN_PLACE, type InPlace } from './constants.js';
 export { wtime, wtick } from './wtime.js';
+export { processorName, Get_processor_name } from './processor-name.js';
 export { dimsCreate } from './topology.js';
 export { type TypedArray } from './buffers.js';
 export { runRanks, kDefaultOptions, type RunRanksOptions, type RankFunction, type LaunchBackend } from './launcher.js';

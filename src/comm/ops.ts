@@ -45,6 +45,28 @@ export class Op {
     return new Op(fn.name || 'user-defined op', commute, f, (a, b) => fn(a as T, b as T));
   }
 
+  /**
+   * mpi4py's `Op.Create(function, commute=False)`: `function(invec, inoutvec, datatype)` as in
+   * MPI. On typed arrays (Reduce, Allreduce, Scan ...) it gets whole arrays, `invec` from the
+   * lower ranks, and leaves `invec op inoutvec` in `inoutvec` (or returns it); on objects
+   * (reduce, allreduce ...) it gets the two values and returns the result, as mpi4py calls it.
+   */
+  static Create(fn: (invec: any, inoutvec: any, datatype?: string) => unknown, commute = false): Op {
+    if (typeof fn !== 'function') throw Errors.BadArgument('Op.Create', 'function must be a function', 'pass (invec, inoutvec, datatype) => { ... }');
+    const apply = (left: Elems, right: Elems): void => {
+      const out = fn(left, right, (right as unknown as TypedArray).constructor.name) as Elems | undefined;
+      if (out !== undefined && out !== right) for (let i = 0; i < right.length; i++) right[i] = out[i]!;
+    };
+    const buffer = (acc: Elems, other: Elems, otherIsLeft: boolean) => {
+      if (otherIsLeft) return apply(other, acc);
+      // MPI writes into the right operand; here the right one is `other`, which must stay as received.
+      const right = (other as unknown as TypedArray).slice() as unknown as Elems;
+      apply(acc, right);
+      for (let i = 0; i < acc.length; i++) acc[i] = right[i]!;
+    };
+    return new Op(fn.name || 'user-defined op', commute, (a) => a, (a, b) => fn(a, b, undefined), buffer);
+  }
+
   /** Combines two objects: `left op right`. */
   combine(left: unknown, right: unknown): unknown {
     return this.#object(left, right);

@@ -11,7 +11,8 @@ import type { TransportOp } from './transport.js';
 /** How a request turns its finished op into its result. */
 export type RequestKind = 'send' | 'object' | 'buffer';
 
-export class Request<T = unknown> {
+// Received objects are `any` unless typed (recv<number>()), as in mpi4py.
+export class Request<T = any> {
   readonly #core: CommCore;
   readonly #op: TransportOp;
   readonly #kind: RequestKind;

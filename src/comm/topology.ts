@@ -101,7 +101,7 @@ export class CartTopology {
 export async function cartCore(
   parent: CommCore,
   dimsIn: readonly number[],
-  periodsIn: boolean | readonly boolean[],
+  periodsIn: boolean | readonly (boolean | number)[],
 ): Promise<{ core: CommCore; topology: CartTopology } | null> {
   if (!Array.isArray(dimsIn) || dimsIn.length === 0 || !dimsIn.every((d) => Number.isInteger(d) && d >= 0)) {
     throw Errors.BadArgument('createCart', 'dims must be a non-empty array of non-negative integers', 'e.g. createCart([size]) or createCart([0, 0])');

@@ -14,6 +14,8 @@ import { CellRequire, compileCell, kWrapperLines, wrapCell, type CellFunction } 
 import { SourceRegistry } from './sources.js';
 
 const kEmitCacheSize = 256;
+/** TypeScript's diagnostic codes below this are syntax errors (1xxx); from it on, type errors. */
+const kFirstTypeErrorCode = 2000;
 
 export class CompileError extends Error {
   override readonly name = 'CompileError';
@@ -36,6 +38,8 @@ export interface CompileOptions {
   readonly cellText: string;
   /** Lines of the cell above `source` (a magic's body starts on line 2). */
   readonly lineOffset?: number;
+  /** JavaScript (%run file.js): only syntax errors fail it, type errors are not reported (as `node FILE`). */
+  readonly untyped?: boolean;
 }
 
 export interface CompiledCell {
@@ -243,10 +247,11 @@ export class Engine {
   /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
   #check(text: string, options: CompileOptions, lineOffset: number, firstLineShift: number) {
     const checked = this.#checker.check(this.#declarations, text);
-    if (checked.diagnostics.length > 0) {
+    const diagnostics = options.untyped ? checked.diagnostics.filter((d) => d.code < kFirstTypeErrorCode) : checked.diagnostics;
+    if (diagnostics.length > 0) {
       throw new CompileError(
         options.label,
-        checked.diagnostics.map((d) => ({
+        diagnostics.map((d) => ({
           ...d,
           cellLine: d.fileName ? d.line + 1 : d.line + 1 + lineOffset,
           cellColumn: d.line === 0 && !d.fileName ? Math.max(1, d.character + 1 - firstLineShift) : d.character + 1,

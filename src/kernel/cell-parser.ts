@@ -5,6 +5,11 @@
  * a line of TypeScript that starts with `!` can be indented or parenthesised. A line inside a
  * multi-line template literal, string or block comment is text of that literal, never a magic
  * or a command (`!important` in a markdown template must not run `important`).
+ *
+ * As in IPython, `x = !cmd` and `!!cmd` capture a command's output lines (the %sx magic). In
+ * TypeScript `x = !y` is also a negation: it stays TypeScript when it parses as an expression
+ * whose names the notebook or the cell's earlier lines know (`done = !failed`), and is a
+ * command otherwise (`files = !ls -la`, `cores = !nproc`).
  */
 import type * as TS from 'typescript';
 
@@ -20,8 +25,13 @@ const kLineMagic = /^%([A-Za-z_][\w-]*)(\?{1,2})?(?:[ \t]+(.*))?$/;
 const kAssignedLineMagic = /^(?:(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*=\s*%([A-Za-z_][\w-]*)(?:[ \t]+(.*))?$/;
 const kHelpPrefix = /^\?{1,2}(%{1,2})([A-Za-z_][\w-]*)\s*$/;
 const kShell = /^!(.*\S.*)$/;
+const kCapturedShell = /^!!(.*\S.*)$/;
+const kAssignedShell = /^(?:(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*=\s*!(?!=)(.*\S.*)$/;
+/** The line magic that captures a command's output, as IPython's `!!cmd` is `%sx cmd`. */
+const kCaptureMagic = 'sx';
 
-export function parseCell(text: string): Segment[] {
+/** `known(name)`: whether the notebook defines a name (to tell `x = !y` negation from `x = !cmd`). */
+export function parseCell(text: string, known: (name: string) => boolean = () => false): Segment[] {
   const lines = text.split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first >= 0) {
@@ -49,7 +59,7 @@ export function parseCell(text: string): Segment[] {
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     const line = raw.trimEnd();
-    if ((/^[%!?]/.test(line) || kAssignedLineMagic.test(line)) && code.length > 0 && endsInsideLiteral(code.join('\n'))) {
+    if ((/^[%!?]/.test(line) || kAssignedLineMagic.test(line) || kAssignedShell.test(line)) && code.length > 0 && endsInsideLiteral(code.join('\n'))) {
       code.push(raw);
       return;
     }
@@ -75,6 +85,18 @@ export function parseCell(text: string): Segment[] {
       segments.push({ kind: 'line-magic', name: assigned[2], help: false, args: (assigned[3] ?? '').trim(), line: lineNo, assign: assigned[1] });
       return;
     }
+    const capturedShell = kAssignedShell.exec(line);
+    if (capturedShell && !readsAsNegation(capturedShell[2], lines.slice(0, i).join('\n'), known)) {
+      flush(lineNo + 1);
+      segments.push({ kind: 'line-magic', name: kCaptureMagic, help: false, args: capturedShell[2].trim(), line: lineNo, assign: capturedShell[1] });
+      return;
+    }
+    const captured = kCapturedShell.exec(line);
+    if (captured) {
+      flush(lineNo + 1);
+      segments.push({ kind: 'line-magic', name: kCaptureMagic, help: false, args: captured[1].trim(), line: lineNo });
+      return;
+    }
     const magic = kLineMagic.exec(line);
     if (magic) {
       flush(lineNo + 1);
@@ -97,6 +119,29 @@ export function parseCell(text: string): Segment[] {
 /** Whether a segment is a cell magic that was not on the first line (an error to report). */
 export function isMisplacedCellMagic(s: Segment): boolean {
   return s.kind === 'cell-magic' && s.body === '\0misplaced';
+}
+
+/**
+ * Whether `!rest` is TypeScript: it parses as one expression and each name it reads is known
+ * (to the notebook, as a global, or mentioned in the cell above).
+ */
+function readsAsNegation(rest: string, above: string, known: (name: string) => boolean): boolean {
+  const { ts } = scanning();
+  const file = ts.createSourceFile('line.ts', `(!${rest}\n);`, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const parseErrors = (file as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics ?? [];
+  if (parseErrors.length > 0 || file.statements.length !== 1) return false;
+  let allKnown = true;
+  const visit = (node: TS.Node): void => {
+    if (ts.isIdentifier(node)) {
+      const parent = node.parent;
+      const isMember = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
+      const name = node.text;
+      if (!isMember && !known(name) && !(name in globalThis) && !new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(above)) allKnown = false;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return allKnown;
 }
 
 /**

@@ -8,7 +8,7 @@ import { isSilentResult, toMimeBundle } from '../display/bundle.js';
 import { installSink } from '../display/sink.js';
 import { parseArgs } from '../magics/args.js';
 import type { MagicRegistry } from '../magics/registry.js';
-import { runShell, stopAllShells } from '../magics/sh.js';
+import { shellLine, stopAllShells } from '../magics/sh.js';
 import { UsageError, type MagicKind } from '../magics/types.js';
 import { ExecState } from '../protocol/io-messages.js';
 import type { IoThread, KernelRequest } from '../protocol/io-host.js';
@@ -222,7 +222,7 @@ export class Kernel {
       onShutdown: (cleanup) => this.#shutdownHooks.push(cleanup),
     };
     let value: unknown;
-    for (const segment of parseCell(code)) {
+    for (const segment of parseCell(code, (name) => name in this.#parts.engine.namespace)) {
       if (signal.aborted) throw new KeyboardInterrupt();
       value = await this.#runSegment(segment, scope);
     }
@@ -237,15 +237,8 @@ export class Kernel {
         return scope.runUser(() => cell.run());
       }
       case 'shell': {
-        const { code } = await runShell(s.command, {
-          cwd: scope.engine.cwd,
-          signal: scope.signal,
-          stdout: (t) => scope.stream('stdout', t),
-          stderr: (t) => scope.stream('stderr', t),
-        });
-        if (scope.signal.aborted) throw new KeyboardInterrupt();
-        if (code !== 0) scope.stream('stderr', `[command exited with code ${code ?? 'a signal'}: ${s.command}]\n`);
-        return undefined;
+        const ctx = createMagicContext(scope, { spec: shellLine, args: {}, line: s.command, body: '', bodyLine: s.line });
+        return scope.runUser(async () => shellLine.handler(ctx));
       }
       case 'line-magic': {
         const value = await this.#runMagic('line', s.name, s.help, s.args, '', s.line, scope);

@@ -4,6 +4,9 @@ import { display, displayBundle } from '../display/display.js';
 import type { MagicContext, MagicSpec, ParsedArgs } from '../magics/types.js';
 import type { DefinitionRegistry } from './definitions.js';
 
+/** How the definitions registry names the prelude's cell (its names are hidden from %who). */
+const kPreludeCell = 'cell prelude';
+
 /** What the kernel lends to every magic of one cell execution. */
 export interface CellScope {
   readonly engine: Engine;
@@ -25,7 +28,7 @@ export function createMagicContext(
   invocation: { spec: MagicSpec; args: ParsedArgs; line: string; body: string; bodyLine: number },
 ): MagicContext {
   const { engine } = scope;
-  const compileOptions = (lineOffset = 0) => ({ file: scope.nextFile(), label: scope.label, cellText: scope.cellText, lineOffset });
+  const compileOptions = (lineOffset = 0, label = scope.label, cellText = scope.cellText) => ({ file: scope.nextFile(), label, cellText, lineOffset });
   return {
     ...invocation,
     signal: scope.signal,
@@ -36,9 +39,20 @@ export function createMagicContext(
     display: (value, options) => display(value, options),
     displayBundle: (bundle, options) => displayBundle(bundle, options),
     async execute(source, options) {
-      const cell = await engine.compile(source, compileOptions(options?.lineOffset));
+      const cell = await engine.compile(source, { ...compileOptions(options?.lineOffset, options?.label, options?.text), untyped: options?.javascript });
       return scope.runUser(() => cell.run());
     },
+    async evaluate(expression) {
+      const fn = await engine.compileFunction(`return (${expression}\n);`, compileOptions());
+      return fn();
+    },
+    variables: () =>
+      Object.keys(engine.namespace).map((name) => ({
+        name,
+        value: engine.namespace[name],
+        hidden: name.startsWith('_') || scope.definitions.lookup(name)?.cell === kPreludeCell,
+      })),
+    describe: (name) => engine.inspect(name, 0),
     compile: (source, options) => engine.compileFunction(source, compileOptions(options?.lineOffset)),
     async compileForShipping(source, options) {
       const f = await engine.compileForShipping(source, { ...compileOptions(options.lineOffset), params: options.params, paramTypes: options.paramTypes });

@@ -37,7 +37,7 @@ export function formatError(err: unknown, sources: SourceRegistry, packageRoot: 
     .filter((l) => /^\s+at /.test(l))
     .filter((l) => !isInternalFrame(l, packageRoot));
   const lines = [head, ...frames];
-  const where = firstCellFrame(frames);
+  const where = firstCellFrame(frames, sources);
   if (where) lines.push('', ...excerpt(sources, where.label, where.line));
   return { ename, evalue, traceback: lines };
 }
@@ -59,10 +59,11 @@ function isInternalFrame(frame: string, packageRoot: string): boolean {
   return frame.includes(packageRoot + kOwnCode) || frame.includes(`${sep}node_modules${sep}tslab-parallel${kOwnCode}`);
 }
 
-function firstCellFrame(frames: readonly string[]): { label: string; line: number } | undefined {
+/** The first frame in a cell, or in a file %run ran (its frames carry the file's name). */
+function firstCellFrame(frames: readonly string[], sources: SourceRegistry): { label: string; line: number } | undefined {
   for (const f of frames) {
-    const m = /(In\[[^\]\s]*\]):(\d+):\d+/.exec(f);
-    if (m && m[1] !== 'In[prelude]') return { label: m[1], line: Number(m[2]) };
+    const m = /(In\[[^\]\s]*\]):(\d+):\d+/.exec(f) ?? /([^\s()]+):(\d+):\d+\)?$/.exec(f);
+    if (m && m[1] !== 'In[prelude]' && sources.excerpt(m[1], Number(m[2]), 0).length > 0) return { label: m[1], line: Number(m[2]) };
   }
   return undefined;
 }

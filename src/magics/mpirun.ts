@@ -10,6 +10,7 @@ import { prefixLines, runRanks, runScript, type LaunchBackend, type RunRanksOpti
 import { splitArgs } from '../comm/mpi/launcher-command.js';
 import { ship } from '../ship/index.js';
 import { tokenize } from './args.js';
+import { showRankTimeline, tracedRankSource } from './mpirun-timeline.js';
 import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
 
 /** Options both forms share: how many ranks, on what, for how long. */
@@ -52,6 +53,15 @@ const outArg: ArgumentSpec = {
   metavar: 'NAME[@all]',
   help: "bring a variable back into the notebook: rank 0's value, or with @all a list of every rank's.",
 };
+
+const timelineArgs: readonly ArgumentSpec[] = [
+  {
+    kind: 'flag',
+    name: 'timeline',
+    help: 'trace every rank: compute and waiting per rank, a line from each send to its receive, the communication matrix, a per-rank table.',
+  },
+  { kind: 'option', name: 'timeline-out', type: 'string', metavar: 'NAME', help: 'with --timeline: bind the traced records (a CommTimeline) to NAME.' },
+];
 
 const kRankParams = ['comm', 'rank', 'size'] as const;
 const kRankTypes = { comm: 'import("tslab-parallel").Communicator', rank: 'number', size: 'number' } as const;
@@ -107,10 +117,15 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   const names = [...new Set(outs.map((o) => o.name))];
   // Ranks hand --out variables back by returning them; the return goes after the last line,
   // so the cell's line numbers stay as they are.
-  const source = names.length > 0 ? `${ctx.body}\nreturn { ${names.join(', ')} };` : ctx.body;
-  const compiled = await ctx.compileForShipping(source, { params: kRankParams, paramTypes: kRankTypes, lineOffset: ctx.bodyLine - 1 });
+  const timelineOut = ctx.args['timeline-out'] as string | undefined;
+  const timeline = ctx.args.timeline === true || timelineOut !== undefined;
+  if (timelineOut !== undefined && !/^[A-Za-z_$][\w$]*$/.test(timelineOut)) throw new UsageError(`%%mpirun: --timeline-out ${timelineOut} is not a variable name; use e.g. --timeline-out tl`);
+  const source = timeline ? tracedRankSource(ctx.body, names) : names.length > 0 ? `${ctx.body}\nreturn { ${names.join(', ')} };` : ctx.body;
+  const lineOffset = ctx.bodyLine - 1 - (timeline ? 1 : 0); // the traced source has one line in front
+  const compiled = await ctx.compileForShipping(source, { params: kRankParams, paramTypes: kRankTypes, lineOffset });
   const shipment = ship({ rank: { ...compiled, provided: compiled.provided ?? kRankParams } }, { definitions: ctx.definitions, cwd: ctx.cwd });
   const values = await runRanks<Record<string, unknown> | undefined>({ ...options, shipment });
+  if (timeline) showRankTimeline(ctx, values, timelineOut);
   for (const { name, all } of outs) {
     const value = all ? values.map((v) => v?.[name]) : values[0]?.[name];
     ctx.setVariable(name, value, all ? `${typeOf(values[0]?.[name])}[]` : typeOf(value));
@@ -148,8 +163,9 @@ export const mpirunCell: MagicSpec = {
     '%%mpirun -np 4 --out total\nconst total = await comm.allreduce(integrate(rank / size, (rank + 1) / size));',
     '%%mpirun -np 2 --backend processes --out pieces@all\nconst pieces = rank * 10;',
     '%%mpirun -np 4 --backend mpi --hostfile hosts --mpirun-args "--bind-to none"',
+    '%%mpirun -np 2 --timeline\nif (rank === 0) await comm.Send(u.subarray(0, 512), 1); else await comm.Recv(halo, 0);',
   ],
-  args: [...runArgs, outArg],
+  args: [...runArgs, outArg, ...timelineArgs],
   handler: runCell,
 };
 

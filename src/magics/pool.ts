@@ -57,11 +57,18 @@ export const poolLine: MagicSpec = {
     '`%pool 4` starts 4 workers bound to `pool` (threads by default; --processes for child processes), ' +
     'or resizes the running pool; `%pool` alone shows its status; `%pool --close` stops it. ' +
     'Cells then run `await pool.map(f, xs)`, `pool.imap(...)`, `pool.starmap(...)`, `pool.apply(f, ...args)` or ' +
-    '`pool.submit(f, ...args)`; functions defined in earlier cells are sent to the workers with what they use.',
+    '`pool.submit(f, ...args)`; functions defined in earlier cells are sent to the workers with what they use. ' +
+    "Python's options: `new Pool({ initializer, initargs, maxTasksPerChild })` from 'tslab-parallel' (the initializer " +
+    'runs once in every worker, replacements too; if it throws the pool is broken), a call option `{ timeout: S }` ' +
+    '(fails naming the input still running and replaces its worker; `pool.with({ timeout: S }).apply(...)`), ' +
+    "`await future.result(S)`, and `await wait(futures, 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED', S?)` " +
+    'giving `{ done, notDone }`.',
   examples: [
     '%pool 4',
     '%pool 8 --processes',
     'squares = await pool.map(square, [1, 2, 3])',
+    'await pool.map(work, xs, { timeout: 10 })',
+    "const { done, notDone } = await wait(futures, 'FIRST_COMPLETED')",
     '%pool',
     '%pool --name workers 2 --progress-after 5',
     '%pool --close',

@@ -61,7 +61,7 @@ export class MagicRegistry {
     return [
       section('line', 'Line magics (%name args, a whole line):'),
       section('cell', 'Cell magics (%%name args, the first line of a cell):'),
-      'Shell: !command runs a shell command. Help: %name? or %%name? shows a magic\'s options.',
+      'Shell: !command runs a shell command; x = !command and !!command capture its output lines; {expr} and $name insert notebook values. Help: %name? or %%name? shows a magic\'s options.',
     ].join('\n\n');
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Shell commands: `!cmd` lines and the %%sh cell magic. Output streams into the cell as it is
- * produced. Each command runs in its own process group, so an interrupt or a kernel shutdown
+ * Shell commands: `!cmd` lines, the %%sh cell magic, and %sx (`x = !cmd`, `!!cmd`), which
+ * captures the output lines. `{expr}` and `$name` are expanded first (interpolate.ts). Output
+ * streams into the cell as it is produced. Each command runs in its own process group, so an interrupt or a kernel shutdown
  * stops it together with everything it started (GNU parallel's jobs, xargs -P children).
  */
 import { spawn } from 'node:child_process';
-import { UsageError, type MagicSpec } from './types.js';
+import { expandCommand } from './interpolate.js';
+import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 import { UserFacingError } from '../util/user-facing.js';
 
 export interface ShellOptions {
@@ -99,12 +101,15 @@ function firstLine(command: string): string {
 export const shCell: MagicSpec = {
   name: 'sh',
   kind: 'cell',
-  description: 'Run the cell as a bash script, streaming its output. A non-zero exit fails the cell with the exit code (use --no-raise to only report it).',
-  examples: ['%%sh\nseq 8 | xargs -P 4 -I{} echo job {}'],
+  description:
+    'Run the cell as a bash script, streaming its output. A non-zero exit fails the cell with the exit code (use --no-raise to only report it). ' +
+    'As in !cmd lines, {expr} is replaced by the value of a TypeScript expression and $name by a notebook variable; {{, }} and $$name give {, } and $name, and what is not a notebook name ($HOME, {} of xargs) is left to the shell.',
+  examples: ['%%sh\nseq 8 | xargs -P 4 -I{} echo job {}', '%%sh\necho "n = $n, twice: {2 * n}, home: $HOME"'],
   args: [{ kind: 'flag', name: 'no-raise', dest: 'noRaise', help: 'Report a non-zero exit code without failing the cell.' }],
   handler: async (ctx) => {
     if (!ctx.body.trim()) throw new UsageError('%%sh is a cell magic, but the cell body is empty: put the script below the %%sh line');
-    const { code, signal } = await runShell(ctx.body, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
+    const script = await expandCommand(ctx.body, ctx);
+    const { code, signal } = await runShell(script, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
     if (ctx.signal.aborted) return undefined;
     if (code !== 0) {
       if (ctx.args.noRaise) ctx.stderr(`[exit code ${code ?? signal}]\n`);
@@ -112,4 +117,45 @@ export const shCell: MagicSpec = {
     }
     return undefined;
   },
+};
+
+/** `!cmd`: not a registered magic (IPython's `!` is not either), run through the same context. */
+export const shellLine: MagicSpec = {
+  name: 'shell',
+  kind: 'line',
+  description: 'Run a shell command, streaming its output; a non-zero exit code is reported, the cell goes on.',
+  args: [],
+  handler: async (ctx) => {
+    const command = await expandCommand(ctx.line, ctx);
+    const { code } = await runShell(command, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
+    if (!ctx.signal.aborted && code !== 0) ctx.stderr(`[command exited with code ${code ?? 'a signal'}: ${ctx.line}]\n`);
+    return undefined;
+  },
+};
+
+/** The output of a command (stdout and stderr, in order) as lines, without the final newline's empty line. */
+async function captureLines(ctx: MagicContext): Promise<string[]> {
+  const command = String(ctx.args.command ?? '').trim();
+  if (!command) throw new UsageError(`%${ctx.spec.name} needs a command, e.g. files = !ls or %${ctx.spec.name} ls`);
+  let text = '';
+  const collect = (t: string) => {
+    text += t;
+  };
+  await runShell(`exec 2>&1\n${await expandCommand(command, ctx)}`, { cwd: ctx.cwd, signal: ctx.signal, stdout: collect, stderr: collect });
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export const sxLine: MagicSpec = {
+  name: 'sx',
+  kind: 'line',
+  description:
+    'Run a shell command and return its output lines (stdout and stderr) as a string array, as IPython\'s %sx. ' +
+    '`x = !cmd` stores them in x and `!!cmd` shows them; {expr} and $name are expanded as in !cmd. ' +
+    'In TypeScript `x = !y` is also a negation: it stays one when y is a name the notebook knows.',
+  examples: ['const files = !ls *.ts', 'const cores = !nproc', '!!git log --oneline -3', 'lines = %sx grep -c processor /proc/cpuinfo'],
+  args: [{ kind: 'rest', name: 'command', help: 'a shell command, e.g. %sx ls' }],
+  resultType: 'string[]',
+  handler: captureLines,
 };

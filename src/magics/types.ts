@@ -80,6 +80,14 @@ export interface MagicSpec {
   handler(ctx: MagicContext): Promise<unknown> | unknown;
 }
 
+/** A name of the notebook namespace, for %who, %whos and `$name` in shell commands. */
+export interface NotebookVariable {
+  readonly name: string;
+  readonly value: unknown;
+  /** Bound by the prelude (display, prange, ...) or starting with `_`: not shown by %who. */
+  readonly hidden: boolean;
+}
+
 /** Code compiled for another thread or process: a function expression plus where it came from. */
 export interface CompiledCode extends CodeTarget {
   /** Whether the function is async (it contains a top-level await). */
@@ -107,8 +115,19 @@ export interface MagicContext {
   /**
    * Runs TypeScript in the notebook namespace as if it were a cell: declarations persist,
    * the last expression's value is returned. `lineOffset` is added to reported line numbers.
+   * `label` and `text` name and quote another source in errors (%run's file instead of the cell);
+   * `javascript` reports only syntax errors, not type errors.
    */
-  execute(source: string, options?: { lineOffset?: number }): Promise<unknown>;
+  execute(source: string, options?: { lineOffset?: number; label?: string; text?: string; javascript?: boolean }): Promise<unknown>;
+  /**
+   * The value of a TypeScript expression in the notebook namespace (`{expr}` in shell
+   * commands). Throws the compile error for an unknown name or bad syntax.
+   */
+  evaluate(expression: string): Promise<unknown>;
+  /** Every name in the notebook namespace, oldest first; `hidden` for those every notebook starts with. */
+  variables(): readonly NotebookVariable[];
+  /** What the type checker knows of a name: its quick info (`function f(x: number): number`). */
+  describe(name: string): Promise<string | undefined>;
   /**
    * Compiles TypeScript that runs in the notebook namespace, without running it, as a
    * function that can be called many times (%timeit). Throws the same errors a cell would.

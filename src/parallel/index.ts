@@ -8,7 +8,7 @@ import { numThreads as currentNumThreads } from './runtime/thread-state.js';
 
 export { prange, iterationCount } from './range.js';
 export { shared, isSharedView, type TypedArray, type TypedArrayConstructor } from './shared.js';
-export { threadId } from './runtime/thread-state.js';
+export { threadId, forceThreads } from './runtime/thread-state.js';
 export { parallelFor, parallelReduce, type ParallelForOptions, type ParallelReduceOptions } from './library.js';
 export { parallelRuntime, shutdownParallel } from './runtime/instance.js';
 export { ParallelRuntime, type ParallelRuntimeOptions } from './runtime/runtime.js';

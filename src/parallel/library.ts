@@ -91,7 +91,6 @@ function libraryLoop(body: Function, op: ReductionOp | undefined, options: Paral
     names: ['env'],
     writes: [],
     escapes: [0],
-    rebind: [],
     reductions: op === undefined ? [] : [{ name: 'result', op }],
     shared: [],
   };

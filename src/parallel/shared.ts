@@ -42,20 +42,3 @@ export const shared: SharedHelper = Object.assign(allocate, {
 export function isSharedView(view: ArrayBufferView): boolean {
   return view.buffer instanceof SharedArrayBuffer;
 }
-
-/**
- * A copy of any array view (typed array or DataView) in shared memory, same type and length.
- * The runtime uses it to move arrays that a loop body uses into shared memory.
- */
-export function sharedCopyOf<V extends ArrayBufferView>(view: V): V {
-  const buffer = new SharedArrayBuffer(view.byteLength);
-  new Uint8Array(buffer).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  if (view instanceof DataView) return new DataView(buffer) as unknown as V;
-  const ctor = view.constructor as new (b: SharedArrayBuffer) => V;
-  return new ctor(buffer);
-}
-
-/** Copies the bytes of `from` into `to` (same byte length). */
-export function copyViewInto(from: ArrayBufferView, to: ArrayBufferView): void {
-  new Uint8Array(to.buffer, to.byteOffset, to.byteLength).set(new Uint8Array(from.buffer, from.byteOffset, from.byteLength));
-}

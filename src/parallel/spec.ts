@@ -27,8 +27,6 @@ export interface LoopSpec {
   readonly writes: readonly number[];
   /** Indexes into names: passed somewhere that may write them (f(xs), const v = xs). */
   readonly escapes: readonly number[];
-  /** Indexes into names that the compiled code re-binds after the loop (arrays moved to shared memory). */
-  readonly rebind: readonly number[];
   readonly reductions: readonly { readonly name: string; readonly op: ReductionOp }[];
   /** Outer scalars written in the body: one shared slot each, raced on by the threads. */
   readonly shared: readonly string[];

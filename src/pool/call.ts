@@ -95,12 +95,12 @@ export class Call {
     return this.items[index];
   }
 
-  /** The next batch to send, or undefined when everything is sent. */
-  takeBatch(workers: number): ItemRange | undefined {
+  /** The next batch to send (at most `maxChunks` chunks), or undefined when everything is sent. */
+  takeBatch(workers: number, maxChunks = Infinity): ItemRange | undefined {
     const head = this.#pending[0];
     if (!head || this.settled) return undefined;
     const remainingChunks = Math.ceil(this.pendingItems / this.chunksize);
-    const chunks = chunksPerBatch(this.itemMs, this.chunksize, remainingChunks, workers);
+    const chunks = Math.min(maxChunks, chunksPerBatch(this.itemMs, this.chunksize, remainingChunks, workers));
     const start = head.start;
     const end = Math.min(head.end, start + chunks * this.chunksize);
     head.start = end;

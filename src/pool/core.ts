@@ -1,8 +1,9 @@
 /**
  * The pool's private implementation: workers (by id), the calls in the order they came, and
- * the scheduler between them. Workers take batches of a call's chunks (batching.ts); results
- * come back in input order; a worker that dies is replaced and the input it was running is
- * reported; interrupts, aborts and close cancel what is queued and restart what is running.
+ * the scheduler between them. Workers take batches of a call's chunks (batching.ts, packed by
+ * batch-payload.ts, shipments sent once per worker: shipment-cache.ts); results come back in
+ * input order; a worker that dies is replaced and the input it was running is reported
+ * (loss.ts); interrupts, aborts and close cancel what is queued and restart what is running.
  */
 import { ship } from '../ship/index.js';
 import { onKernelInterrupt } from '../util/interrupt.js';
@@ -12,29 +13,35 @@ import type { PoolWorker, SendOutcome } from './backend/worker.js';
 import { defaultChunksize } from './batching.js';
 import { Call, type Method } from './call.js';
 import { ControlBlock } from './control.js';
-import { Errors, type WorkerLoss } from './errors.js';
+import { batchItems, transferablesOf } from './batch-payload.js';
+import { Errors, type RunningInput, type WorkerLoss } from './errors.js';
+import { Initializer } from './initializer.js';
+import { blame, deathError } from './loss.js';
 import type { CallOptions, FilledPoolOptions } from './options.js';
 import { LineAssembler, writeToProcess } from './output.js';
 import { ProgressReporter } from './progress.js';
-import type { BatchReply, BatchRequest, PingReply } from './protocol.js';
+import { kFailedLoading, kInitializerFailed, kResultNotSendable, type BatchRequest, type WorkerReply } from './protocol.js';
+import { ShipmentMirror } from './shipment-cache.js';
 import type { PoolStatus } from './status.js';
+import { activeTrace, type TraceRecorder } from '../trace/recorder.js';
+import { traceNow } from '../trace/clock.js';
+import { recordPoolBatch } from '../trace/pool.js';
 
 /** How long a cancelled call's running item may take to stop by itself before its worker is restarted. */
 const kReapAfterMs = 250;
-
-/** A worker mirrors this many remembered shipments (entry/runner.ts). */
-const kShipmentsPerWorker = 64;
 
 interface Slot {
   readonly id: number;
   readonly worker: PoolWorker;
   readonly inflight: InFlight[];
-  /** Shipment keys the worker has, oldest first (mirrors the worker's own eviction). */
-  readonly knownKeys: Set<string>;
-  /** The worker incarnation that knownKeys and releases describe. */
-  keysIncarnation: number;
-  releases: string[];
+  /** The shipments the worker holds (shipment-cache.ts). */
+  readonly shipments: ShipmentMirror;
   retiring: boolean;
+  /** Being replaced by a fresh thread or process after maxTasksPerChild tasks. */
+  recycling: boolean;
+  /** Tasks (chunks) sent to the incarnation `tasksOf`, for maxTasksPerChild. */
+  tasks: number;
+  tasksOf: number;
   /** We asked for termination: the loss that follows is expected. */
   terminating: boolean;
   lastDispatch: number;
@@ -53,6 +60,8 @@ interface InFlight {
   /** The thread or process it was sent to. */
   incarnation: number;
   settled: boolean;
+  /** Set while %%timeline records: where and since when (trace clock). */
+  readonly trace?: { readonly recorder: TraceRecorder; readonly sent: number };
 }
 
 interface CallExtras {
@@ -69,6 +78,8 @@ export class PoolCore {
   /** Retiring workers, and what to call once each has exited. */
   readonly #retirements = new Map<Slot, () => void>();
   readonly #unsubscribe: (() => void) | undefined;
+  /** The pool's initializer, if it has one (initializer.ts). */
+  readonly #init: Initializer | undefined;
   readonly #startedAt = performance.now();
   #seq = 0;
   #callIds = 0;
@@ -82,6 +93,15 @@ export class PoolCore {
   constructor(options: FilledPoolOptions) {
     this.#o = options;
     this.progressAfter = options.progressAfter;
+    this.#init = options.initializer
+      ? new Initializer(options.initializer, options.initargs, options, {
+          nextSeq: () => ++this.#seq,
+          expectedLoss: (worker) => this.closed || this.#slots.get(worker.id)?.worker !== worker || this.#slots.get(worker.id)?.terminating === true,
+          onBroken: (error) => {
+            for (const call of [...this.#calls]) call.fail(error);
+          },
+        })
+      : undefined;
     for (let id = 1; id <= options.workers; id++) this.#addSlot(id);
     this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt()) : undefined;
   }
@@ -102,6 +122,8 @@ export class PoolCore {
   /** Ships `fn` and queues the call. Throws UnshippableError at once. */
   start(method: Method, fn: Function, items: ArrayLike<unknown>, star: boolean, options: CallOptions): Call {
     if (this.closed) throw Errors.PoolClosed();
+    const broken = this.#init?.broken;
+    if (broken) throw broken;
     const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd });
     const auto = method === 'map' || method === 'starmap' ? defaultChunksize(items.length, this.workers) : 1;
     const call = new Call(
@@ -117,6 +139,7 @@ export class PoolCore {
       (c) => this.#onSettled(c),
     );
     call.cancelSlot = this.#control.openCall(call.id);
+    activeTrace()?.callStarts.set(call.id, traceNow());
     const progress = new ProgressReporter(
       call.id,
       method,
@@ -127,7 +150,13 @@ export class PoolCore {
     const signal = options.signal;
     const onAbort = (): void => this.abort(call, signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.#extras.set(call, { progress, detach: () => signal?.removeEventListener('abort', onAbort) });
+    const seconds = options.timeout;
+    const timer = seconds !== undefined ? setTimeout(() => this.#timeOut(call, seconds), seconds * 1000) : undefined;
+    const detach = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    };
+    this.#extras.set(call, { progress, detach });
     this.#calls.push(call);
     if (signal?.aborted) this.abort(call, signal.reason);
     else call.settleIfEmpty();
@@ -140,6 +169,27 @@ export class PoolCore {
     const running = this.#slotsRunning((c) => c === call);
     if (!call.fail(Errors.Aborted(call.method, reason), 'cancelled')) return;
     this.#terminate(running);
+  }
+
+  /** The call's timeout passed: it fails naming what its workers were running, and they are replaced. */
+  #timeOut(call: Call, seconds: number): void {
+    const running = this.#slotsRunning((c) => c === call);
+    const inputs = running.map((slot) => this.#runningInput(slot));
+    if (!call.fail(Errors.CallTimedOut(call.method, seconds, inputs, this.#o.backend, call.total - call.done))) return;
+    this.#terminate(running);
+  }
+
+  /** The input a busy worker is running: exact for threads (control block) and one-input batches. */
+  #runningInput(slot: Slot): RunningInput {
+    const record = slot.inflight[0] as InFlight;
+    const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
+    const found = blame([record], progress, false);
+    const index = found?.index;
+    return {
+      worker: slot.id,
+      pid: record.pid,
+      ...(index !== undefined ? { index, input: displayInput(record.call, index) } : { range: [record.start, record.end] as const }),
+    };
   }
 
   /** Cancels a call that has not started (Future.cancel()). */
@@ -159,7 +209,10 @@ export class PoolCore {
   // ── lifecycle ────────────────────────────────────────────────────────────
   /** Resolves when every worker has started and answered. */
   async ready(): Promise<void> {
+    // Pings queue behind the initializer: a pool that is broken from the start says so here.
     await Promise.all(this.#activeSlots().map((s) => s.worker.send({ kind: 'ping', seq: ++this.#seq }, []).outcome));
+    const broken = this.#init?.broken;
+    if (broken) throw broken;
   }
 
   /** Grows (new ids) or shrinks (highest ids retire after their current batches). */
@@ -244,52 +297,69 @@ export class PoolCore {
   }
 
   #hasCapacity(): boolean {
-    for (const s of this.#slots.values()) if (!s.retiring && s.inflight.length < 2) return true;
+    for (const s of this.#slots.values()) if (this.#takesWork(s) && s.inflight.length < 2) return true;
     return false;
+  }
+
+  /** Not leaving, not being replaced, and with tasks left before maxTasksPerChild. */
+  #takesWork(slot: Slot): boolean {
+    return !slot.retiring && !slot.recycling && this.#tasksLeft(slot) > 0;
+  }
+
+  /** Tasks the worker's current thread or process may still be sent (maxTasksPerChild). */
+  #tasksLeft(slot: Slot): number {
+    const max = this.#o.maxTasksPerChild;
+    if (max === undefined) return Infinity;
+    return slot.tasksOf === slot.worker.incarnation ? max - slot.tasks : max;
   }
 
   /** An idle worker (the least recently used), or for short work one with a short batch queued. */
   #pickSlot(call: Call): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots.values()) {
-      if (s.retiring || s.inflight.length > 0) continue;
+      if (!this.#takesWork(s) || s.inflight.length > 0) continue;
       if (!best || s.lastDispatch < best.lastDispatch) best = s;
     }
     if (best || !call.short) return best;
     for (const s of this.#slots.values()) {
-      if (s.retiring || s.inflight.length !== 1 || !(s.inflight[0] as InFlight).call.short) continue;
+      if (!this.#takesWork(s) || s.inflight.length !== 1 || !(s.inflight[0] as InFlight).call.short) continue;
       if (!best || s.lastDispatch < best.lastDispatch) best = s;
     }
     return best;
   }
 
+  // ── a batch's start (#dispatch) and end (#onOutcome): the one place tasks begin and finish ──
   #dispatch(call: Call, slot: Slot): void {
-    const range = call.takeBatch(this.#activeSlots().length);
+    const tasksLeft = this.#tasksLeft(slot);
+    const range = call.takeBatch(this.#activeSlots().length, tasksLeft);
     if (!range) return;
-    const seq = ++this.#seq;
-    const items = packNumbers(sliceItems(call.items, range.start, range.end), call.star);
-    if (slot.keysIncarnation !== slot.worker.incarnation) {
-      // A fresh thread or process: it holds no shipments and has nothing to release.
-      slot.knownKeys.clear();
-      slot.releases = [];
-      slot.keysIncarnation = slot.worker.incarnation;
+    if (tasksLeft !== Infinity) {
+      slot.tasks = slot.tasksOf === slot.worker.incarnation ? slot.tasks : 0;
+      slot.tasksOf = slot.worker.incarnation;
+      slot.tasks += Math.ceil((range.end - range.start) / call.chunksize);
     }
-    const needsShipment = !slot.knownKeys.has(call.key);
+    this.#init?.ensure(slot.worker);
+    const seq = ++this.#seq;
+    const items = batchItems(call.items, range.start, range.end, call.star);
+    slot.shipments.follow(slot.worker.incarnation);
+    const needsShipment = slot.shipments.needs(call.key);
+    const release = slot.shipments.takeReleases();
+    const recorder = activeTrace();
     const request: BatchRequest = {
       kind: 'batch',
       seq,
       call: call.id,
       key: call.key,
       ...(needsShipment ? { shipment: call.shipment } : {}),
-      ...(slot.releases.length > 0 ? { release: slot.releases.splice(0) } : {}),
+      ...(release ? { release } : {}),
       entry: 'task',
       star: call.star,
       items,
       transferResults: call.transfer,
       cancelSlot: call.cancelSlot,
+      ...(recorder ? { trace: true } : {}),
     };
-    if (needsShipment) rememberKey(slot, call.key);
-    const record: InFlight = { seq, call, start: range.start, end: range.end, slot, pid: slot.worker.pid, incarnation: 0, settled: false };
+    const record: InFlight = { seq, call, start: range.start, end: range.end, slot, pid: slot.worker.pid, incarnation: 0, settled: false, ...(recorder ? { trace: { recorder, sent: traceNow() } } : {}) };
     if (slot.inflight.length === 0) slot.busySince = performance.now();
     slot.inflight.push(record);
     slot.lastDispatch = ++this.#dispatches;
@@ -307,10 +377,13 @@ export class PoolCore {
       this.#onLost(slot, outcome.lost, record.incarnation);
     } else {
       this.#finish(record);
-      if (outcome.ok) this.#onReply(record, outcome.reply as BatchReply | PingReply);
+      if (outcome.ok) this.#onReply(record, outcome.reply);
       else if (!record.call.settled) record.call.fail(Errors.InputNotSendable([record.start, record.end], outcome.sendError.message));
     }
-    if (slot.retiring && slot.inflight.length === 0) this.#retire(slot);
+    if (slot.inflight.length === 0) {
+      if (slot.retiring) this.#retire(slot);
+      else if (this.#tasksLeft(slot) <= 0) this.#recycle(slot);
+    }
     this.#pump();
   }
 
@@ -325,22 +398,27 @@ export class PoolCore {
     if (slot.inflight.length === 0) slot.busyMs += performance.now() - slot.busySince;
   }
 
-  #onReply(record: InFlight, reply: BatchReply | PingReply): void {
+  #onReply(record: InFlight, reply: WorkerReply): void {
     if (reply.kind !== 'batch') return;
     const call = record.call;
     if (reply.missingShipment) {
-      record.slot.knownKeys.delete(call.key);
+      record.slot.shipments.forget(call.key);
       call.requeue(record);
       return;
     }
     this.#tasksDone += reply.results.length;
+    if (record.trace && reply.trace) {
+      const { recorder, sent } = record.trace;
+      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), ...reply.trace });
+    }
     if (call.settled) return;
     call.complete(record.start, reply.results, reply.elapsedMs);
     const failure = reply.error;
     if (!failure) return;
     const worker = record.slot.id;
-    if (failure.index === -1) call.fail(Errors.LoadFailed(failure.error, worker));
-    else if (failure.index === -2) call.fail(Errors.ResultNotSendable(worker, [record.start, record.end], failure.error.message));
+    if (failure.index === kInitializerFailed) call.fail(this.#init?.broken ?? Errors.Broken(failure.error, worker));
+    else if (failure.index === kFailedLoading) call.fail(Errors.LoadFailed(failure.error, worker));
+    else if (failure.index === kResultNotSendable) call.fail(Errors.ResultNotSendable(worker, [record.start, record.end], failure.error.message));
     else {
       const index = record.start + failure.index;
       call.fail(Errors.TaskFailed(failure.error, worker, record.pid, this.#o.backend, index, displayInput(call, index)));
@@ -354,29 +432,18 @@ export class PoolCore {
     const expected = slot.terminating;
     slot.terminating = false;
     const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
-    const culprit = expected ? undefined : (records.find((r) => r.seq === progress?.seq) ?? records[0]);
+    const found = blame(records, progress, expected);
     for (const r of records) this.#finish(r);
     for (const r of records) {
       if (r.call.settled) continue;
-      if (r !== culprit) {
-        r.call.requeue(r);
-        continue;
+      if (r !== found?.culprit) r.call.requeue(r);
+      else {
+        const memoryLimitMb = this.#o.resourceLimits?.maxOldGenerationSizeMb;
+        r.call.fail(deathError(found, slot.id, this.#o.backend, loss, (i) => displayInput(r.call, i), memoryLimitMb));
       }
-      const exact =
-        progress && progress.seq === r.seq ? r.start + progress.index : r.end - r.start === 1 ? r.start : undefined;
-      r.call.fail(
-        Errors.WorkerDied({
-          worker: slot.id,
-          pid: r.pid,
-          backend: this.#o.backend,
-          loss,
-          ...(exact !== undefined ? { index: exact, input: displayInput(r.call, exact) } : { range: [r.start, r.end] as const }),
-          ...(this.#o.resourceLimits?.maxOldGenerationSizeMb !== undefined
-            ? { memoryLimitMb: this.#o.resourceLimits.maxOldGenerationSizeMb }
-            : {}),
-        }),
-      );
     }
+    // The replacement runs the initializer now, as a fresh Python pool process would.
+    if (!this.closed && !slot.retiring) this.#init?.ensure(slot.worker);
   }
 
   #onSettled(call: Call): void {
@@ -384,7 +451,7 @@ export class PoolCore {
     if (at >= 0) this.#calls.splice(at, 1);
     this.#control.closeCall(call.cancelSlot);
     for (const slot of this.#slots.values()) {
-      if (slot.knownKeys.delete(call.key)) slot.releases.push(call.key);
+      slot.shipments.release(call.key);
       if (call.outcome !== 'completed' && slot.inflight.some((r) => r.call === call)) slot.worker.cancel(call.id);
     }
     const extras = this.#extras.get(call);
@@ -419,16 +486,18 @@ export class PoolCore {
       id,
       worker,
       inflight: [],
-      knownKeys: new Set(),
-      keysIncarnation: worker.incarnation,
-      releases: [],
+      shipments: new ShipmentMirror(worker.incarnation),
       retiring: false,
+      recycling: false,
+      tasks: 0,
+      tasksOf: worker.incarnation,
       terminating: false,
       lastDispatch: 0,
       busySince: 0,
       busyMs: 0,
       output,
     });
+    this.#init?.ensure(worker);
   }
 
   #activeSlots(): Slot[] {
@@ -447,66 +516,31 @@ export class PoolCore {
     }
   }
 
+  /** maxTasksPerChild: an idle worker that has run its share is replaced by a fresh one. */
+  #recycle(slot: Slot): void {
+    slot.recycling = true;
+    void slot.worker.restart().then(() => {
+      slot.recycling = false;
+      slot.tasks = 0;
+      slot.tasksOf = slot.worker.incarnation;
+      if (this.closed || slot.retiring) return;
+      this.#init?.ensure(slot.worker);
+      this.#pump();
+    });
+  }
+
   /** A retiring worker with nothing in flight leaves the pool. */
   #retire(slot: Slot): void {
     const resolve = this.#retirements.get(slot);
     if (!resolve) return;
     this.#retirements.delete(slot);
     this.#slots.delete(slot.id);
+    this.#init?.forget(slot.worker);
     void slot.worker.close().then(resolve);
   }
-}
-
-function rememberKey(slot: Slot, key: string): void {
-  slot.knownKeys.delete(key);
-  slot.knownKeys.add(key);
-  if (slot.knownKeys.size > kShipmentsPerWorker) slot.knownKeys.delete(slot.knownKeys.values().next().value as string);
-}
-
-/** A copy of items start … end - 1 (typed arrays are sliced: a view would clone its whole buffer). */
-function sliceItems(items: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
-  const sliceable = items as { slice?: (s: number, e: number) => ArrayLike<unknown> };
-  if (typeof sliceable.slice === 'function') return sliceable.slice(start, end);
-  return Array.prototype.slice.call(items, start, end);
-}
-
-/** Below this many items, packing numbers is not worth its check. */
-const kPackAtLeast = 64;
-
-/** A batch of numbers travels as one Float64Array (cloned as a block, and transferred: it is our copy). */
-function packNumbers(items: ArrayLike<unknown>, star: boolean): ArrayLike<unknown> {
-  if (star || !Array.isArray(items) || items.length < kPackAtLeast) return items;
-  const packed = new Float64Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const v: unknown = items[i];
-    if (typeof v !== 'number') return items;
-    packed[i] = v;
-  }
-  return packed;
 }
 
 /** What an input looks like in messages: the item, or the argument list for starmap/apply. */
 function displayInput(call: Call, index: number): unknown {
   return call.itemAt(index);
-}
-
-/**
- * What to transfer with a batch: the slice of a typed-array input (our own copy, always), and
- * with `transfer: true` the non-shared buffers of typed-array items (or of arguments).
- */
-function transferablesOf(items: ArrayLike<unknown>, star: boolean, transfer: boolean): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  const add = (v: unknown): void => {
-    if (v instanceof ArrayBuffer) buffers.add(v);
-    else if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
-  };
-  if (ArrayBuffer.isView(items)) add(items);
-  else if (transfer) {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (star && Array.isArray(item)) item.forEach(add);
-      else add(item);
-    }
-  }
-  return [...buffers];
 }

@@ -24,6 +24,60 @@ export class CancelledError extends UserFacingError {
   override readonly name = 'CancelledError';
 }
 
+/**
+ * A time limit passed (Python's TimeoutError): a call's `timeout` (the call failed and the
+ * workers running it were replaced), or `future.result(timeout)` (the task keeps running).
+ */
+export class PoolTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly code = 'ERR_POOL_TIMEOUT';
+  /** The limit, in seconds. */
+  readonly timeout: number;
+  /** The input still running when a call timed out (first of them), when known. */
+  readonly index: number | undefined;
+  readonly input: unknown;
+  readonly worker: number | undefined;
+
+  constructor(message: string, timeout: number, running?: RunningInput) {
+    super(message);
+    this.timeout = timeout;
+    this.index = running?.index;
+    this.input = running?.input;
+    this.worker = running?.worker;
+  }
+}
+
+/**
+ * The pool's initializer failed in a worker (concurrent.futures' BrokenProcessPool): every call
+ * fails with this error, and so does every later call; start a new pool. Its stack is the
+ * initializer's, so the kernel shows the initializer's line.
+ */
+export class BrokenPoolError extends Error {
+  override readonly name = 'BrokenPoolError';
+  readonly code = 'ERR_POOL_BROKEN';
+  readonly worker: number;
+
+  constructor(remote: SerializedError, worker: number) {
+    super(
+      `the pool's initializer failed in worker ${worker}: ${remote.name}: ${remote.message.replace(/[.\s]+$/, '')}. ` +
+        'The pool is broken and runs no more tasks: fix the initializer and start a new pool.',
+    );
+    this.worker = worker;
+    const frames = (remote.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+    this.stack = `${this.name}: ${this.message}\n${frames.join('\n')}`;
+  }
+}
+
+/** Which input a worker was running (for timeouts). */
+export interface RunningInput {
+  readonly worker: number;
+  readonly pid: number | undefined;
+  /** Exact when known; otherwise the batch. */
+  readonly index?: number;
+  readonly input?: unknown;
+  readonly range?: readonly [number, number];
+}
+
 /** Why a worker stopped. */
 export type WorkerLoss =
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null }
@@ -71,7 +125,7 @@ export class WorkerDiedError extends UserFacingError {
   }
 }
 
-function describeLoss(loss: WorkerLoss, memoryLimitMb: number | undefined): string {
+export function describeLoss(loss: WorkerLoss, memoryLimitMb: number | undefined): string {
   if (loss.kind === 'error') {
     const code = (loss.error as { code?: unknown }).code;
     if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
@@ -133,6 +187,30 @@ export const Errors = {
   Aborted: (method: string, reason: unknown) =>
     new PoolAbortError(`${method} was aborted: its queued tasks were dropped and the workers running its tasks were restarted`, { cause: reason }),
   Cancelled: () => new CancelledError('the task was cancelled before it started'),
+  /** A call's `timeout` passed; `running` is what its workers were running (they are replaced). */
+  CallTimedOut: (method: string, seconds: number, running: readonly RunningInput[], backend: Backend, notStarted: number) => {
+    const first = running[0];
+    let what: string;
+    if (!first) what = `none of its ${notStarted} remaining inputs had started (the workers were busy with earlier calls)`;
+    else {
+      const who = backend === 'processes' && first.pid !== undefined ? `worker ${first.worker} (pid ${first.pid})` : `worker ${first.worker}`;
+      const input = first.index !== undefined ? `input #${first.index} (${preview(first.input)})` : `one of ${inputs(first.range ?? [0, 0])}`;
+      const others = running.length > 1 ? ` and ${running.length - 1} other worker${running.length > 2 ? 's' : ''}` : '';
+      what = `${who} was still running ${input}${others}; ${running.length > 1 ? 'they were' : 'it was'} stopped and replaced`;
+    }
+    return new PoolTimeoutError(
+      `pool.${method} timed out after ${seconds} s: ${what}. Its other tasks were cancelled; raise options.timeout if the work needs longer.`,
+      seconds,
+      first,
+    );
+  },
+  /** future.result(timeout) / exception(timeout) gave up waiting. */
+  ResultTimedOut: (seconds: number) =>
+    new PoolTimeoutError(
+      `the future's result was not ready within ${seconds} s; the task keeps running (wait again, or future.cancel() before it starts)`,
+      seconds,
+    ),
+  Broken: (remote: SerializedError, worker: number) => new BrokenPoolError(remote, worker),
   PoolClosed: () => new Error('the pool is closed; start a new one (new Pool(), or %pool in a notebook)'),
   NotAFunction: (method: string) => new TypeError(`pool.${method}(fn, …) needs a function as its first argument`),
   NotIterable: (method: string) => new TypeError(`pool.${method}(fn, items) needs an iterable of items (an array, a typed array, a Set, a generator …)`),

@@ -3,7 +3,7 @@
  * The lead's src/index.ts re-exports this module.
  */
 export { Pool, type PoolCalls } from './pool.js';
-export { Future, asCompleted } from './future.js';
+export { Future, asCompleted, wait, type ReturnWhen, type WaitResult } from './future.js';
 export { partial } from '../ship/partial.js';
 export { workerId } from './worker-id.js';
 export { defaultChunksize } from './batching.js';
@@ -11,6 +11,14 @@ export { kDefaultPoolOptions, type Backend, type CallOptions, type PoolOptions, 
 export { formatProgress, type ProgressCallback, type ProgressReport } from './progress.js';
 export type { OutputCallback as PoolOutputCallback } from './output.js';
 export { formatStatus, type PoolStatus } from './status.js';
-export { CancelledError, PoolAbortError, PoolInterruptedError, WorkerDiedError, Errors as PoolErrors } from './errors.js';
+export {
+  BrokenPoolError,
+  CancelledError,
+  PoolAbortError,
+  PoolInterruptedError,
+  PoolTimeoutError,
+  WorkerDiedError,
+  Errors as PoolErrors,
+} from './errors.js';
 export { RemoteError } from '../util/remote-error.js';
 export { UnshippableError } from '../ship/errors.js';

@@ -42,6 +42,15 @@ export interface PoolOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Cancel running calls on a kernel interrupt (src/util/interrupt.ts). Default true. */
   readonly interruptible?: boolean;
+  /**
+   * Runs once in each worker before its first task, also in every replacement (Python's
+   * initializer): per-worker state goes on globalThis. If it throws, the pool is broken.
+   */
+  readonly initializer?: (...args: never[]) => unknown;
+  /** Arguments of the initializer (structured clone). */
+  readonly initargs?: readonly unknown[];
+  /** A worker is replaced by a fresh one after this many tasks (chunks, as in Python); default: never. */
+  readonly maxTasksPerChild?: number;
 }
 
 export interface FilledPoolOptions {
@@ -57,6 +66,9 @@ export interface FilledPoolOptions {
   readonly execArgv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly interruptible: boolean;
+  readonly initializer: Function | undefined;
+  readonly initargs: readonly unknown[];
+  readonly maxTasksPerChild: number | undefined;
 }
 
 export const kDefaultPoolOptions = {
@@ -79,12 +91,22 @@ export interface CallOptions {
   readonly transfer?: boolean;
   /** Overrides the pool's progressAfter for this call. */
   readonly progressAfter?: number;
+  /**
+   * Seconds the call may take, from the moment it is made: then it fails with a TimeoutError
+   * naming the input still running, and the workers running its tasks are replaced.
+   */
+  readonly timeout?: number;
 }
 
 const kResourceLimitKeys = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
 function isPositiveInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+/** A finite, positive number of seconds. */
+export function isSeconds(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
 }
 
 function isProgressAfter(v: unknown): v is number {
@@ -119,6 +141,15 @@ export function checkPoolOptions(options: unknown): FilledPoolOptions {
     throw new TypeError('options.env must be an object of strings');
   }
   if (o.interruptible !== undefined && typeof o.interruptible !== 'boolean') throw new TypeError('options.interruptible must be a boolean');
+  if (o.initializer !== undefined && typeof o.initializer !== 'function') throw new TypeError('options.initializer must be a function');
+  if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError('options.initargs must be an array of arguments');
+  if (o.initargs !== undefined && o.initializer === undefined) {
+    throw new TypeError('options.initargs needs options.initializer (the function they are passed to)');
+  }
+  if (o.initargs !== undefined) checkSendable(o.initargs as unknown[]);
+  if (o.maxTasksPerChild !== undefined && !isPositiveInteger(o.maxTasksPerChild)) {
+    throw new TypeError('options.maxTasksPerChild must be a positive integer (tasks before a worker is replaced)');
+  }
   const definitions = o.definitions as DefinitionLookup | undefined;
   return {
     name: (o.name as string | undefined) ?? kDefaultPoolOptions.name,
@@ -133,7 +164,20 @@ export function checkPoolOptions(options: unknown): FilledPoolOptions {
     execArgv: (o.execArgv as readonly string[] | undefined) ?? kDefaultPoolOptions.execArgv,
     env: (o.env as Readonly<Record<string, string>> | undefined) ?? kDefaultPoolOptions.env,
     interruptible: (o.interruptible as boolean | undefined) ?? kDefaultPoolOptions.interruptible,
+    initializer: o.initializer as Function | undefined,
+    initargs: (o.initargs as readonly unknown[] | undefined) ?? [],
+    maxTasksPerChild: o.maxTasksPerChild as number | undefined,
   };
+}
+
+/** initargs travel to every worker by structured clone: say so now rather than break the pool later. */
+function checkSendable(initargs: readonly unknown[]): void {
+  try {
+    structuredClone(initargs);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new TypeError(`options.initargs cannot be sent to the workers (${detail}); pass plain data, and ship functions by using them from the initializer`);
+  }
 }
 
 function checkResourceLimits(limits: unknown, backend: unknown): void {
@@ -159,5 +203,6 @@ export function checkCallOptions(options: unknown): CallOptions {
   if (o.progressAfter !== undefined && !isProgressAfter(o.progressAfter)) {
     throw new TypeError('options.progressAfter must be a number of seconds >= 0, or -1 for never');
   }
+  if (o.timeout !== undefined && !isSeconds(o.timeout)) throw new TypeError('options.timeout must be a number of seconds > 0');
   return o as CallOptions;
 }

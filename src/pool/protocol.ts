@@ -29,6 +29,8 @@ export interface BatchRequest {
   readonly transferResults: boolean;
   /** Slot of the call's cancel flag in the shared control block (threads); -1 for none. */
   readonly cancelSlot: number;
+  /** %%timeline is recording: reply with when each item ran (trace clock). */
+  readonly trace?: true;
 }
 
 /** Main → worker: start-up check; answers with the worker's identity. */
@@ -37,14 +39,29 @@ export interface PingRequest {
   readonly seq: number;
 }
 
-export type WorkerRequest = BatchRequest | PingRequest;
+/** Main → worker: run the pool's initializer (once per thread or process, before its first batch). */
+export interface InitRequest {
+  readonly kind: 'init';
+  readonly seq: number;
+  /** Ships the entry `initializer`. */
+  readonly shipment: Shipment;
+  readonly args: readonly unknown[];
+}
+
+export type WorkerRequest = BatchRequest | PingRequest | InitRequest;
+
+/** BatchReply.error.index values that are not items. */
+export const kFailedLoading = -1;
+export const kResultNotSendable = -2;
+/** The worker's initializer had failed: the worker runs no batch. */
+export const kInitializerFailed = -3;
 
 export interface BatchReply {
   readonly kind: 'batch';
   readonly seq: number;
   /** Results of items 0 … results.length - 1 (a Float64Array when they are all numbers: cloned as one block). */
   readonly results: ArrayLike<unknown>;
-  /** The item that threw (-1: loading the shipped code threw), with the error (stack mapped to the cells). */
+  /** The item that threw (or kFailedLoading …), with the error (stack mapped to the cells). */
   readonly error?: { readonly index: number; readonly error: SerializedError };
   /** Stopped early because the call was cancelled. */
   readonly cancelled?: boolean;
@@ -54,6 +71,8 @@ export interface BatchReply {
   readonly elapsedMs: number;
   /** Output messages the worker had sent when it replied (threads deliver them on another port). */
   readonly outputSeq: number;
+  /** Traced batches: when the first item started and when each item ended (trace clock, worker side). */
+  readonly trace?: { readonly startedAt: number; readonly itemEnds: readonly number[] };
 }
 
 export interface PingReply {
@@ -64,7 +83,15 @@ export interface PingReply {
   readonly outputSeq: number;
 }
 
-export type WorkerReply = BatchReply | PingReply;
+export interface InitReply {
+  readonly kind: 'init';
+  readonly seq: number;
+  /** The initializer threw (stack mapped to the cells). */
+  readonly error?: SerializedError;
+  readonly outputSeq: number;
+}
+
+export type WorkerReply = BatchReply | PingReply | InitReply;
 
 /** Worker → main, live: a piece of the task's stdout/stderr. */
 export interface OutputMessage {

@@ -1,7 +1,8 @@
 /**
  * A real `jupyter server` (Debian's jupyter_server) for a test: on 127.0.0.1, a free port, a
  * random token, in the test's Jupyter environment, serving `rootDir`. `stop()` ends it (it shuts
- * its kernels down) and waits for the process to exit.
+ * its kernels down) and waits for the process to exit. `app: 'notebook'` starts Debian's classic
+ * Jupyter Notebook (6.4, its own server with the NotebookApp options) the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,30 +21,35 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-const kJupyterServer = '/usr/bin/jupyter-server';
+const kApps = {
+  server: { command: '/usr/bin/jupyter-server', options: 'ServerApp', rootDir: 'root_dir' },
+  notebook: { command: '/usr/bin/jupyter-notebook', options: 'NotebookApp', rootDir: 'notebook_dir' },
+} as const;
+export type JupyterApp = keyof typeof kApps;
 
 async function freePort(): Promise<number> {
   return (await freePorts(1))[0];
 }
 
-export async function startJupyterServer(env: JupyterEnv, rootDir: string, timeoutMs = 60_000): Promise<JupyterServer> {
+export async function startJupyterServer(env: JupyterEnv, rootDir: string, timeoutMs = 60_000, app: JupyterApp = 'server'): Promise<JupyterServer> {
+  const { command, options: o, rootDir: rootOption } = kApps[app];
   const token = randomBytes(24).toString('hex');
   // A port that another process takes between here and the server's bind makes it fail to
   // start (port_retries=0 keeps the URL known): try again with another.
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn(
-      kJupyterServer,
+      command,
       [
         '--no-browser',
         '--allow-root', // CI containers run as root; harmless otherwise
-        '--ServerApp.ip=127.0.0.1',
-        `--ServerApp.port=${port}`,
-        '--ServerApp.port_retries=0',
-        `--ServerApp.token=${token}`,
-        '--ServerApp.password=',
-        `--ServerApp.root_dir=${rootDir}`,
-        '--ServerApp.open_browser=False',
+        `--${o}.ip=127.0.0.1`,
+        `--${o}.port=${port}`,
+        `--${o}.port_retries=0`,
+        `--${o}.token=${token}`,
+        `--${o}.password=`,
+        `--${o}.${rootOption}=${rootDir}`,
+        `--${o}.open_browser=False`,
       ],
       { env: env.env, cwd: rootDir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -62,7 +68,7 @@ export async function startJupyterServer(env: JupyterEnv, rootDir: string, timeo
       child.kill('SIGKILL');
       await exited;
       if (attempt < 2 && /address already in use/i.test(log)) continue;
-      throw new Error(`jupyter server did not start:\n${log}`);
+      throw new Error(`jupyter ${app} did not start:\n${log}`);
     }
     return {
       baseUrl,

@@ -5,8 +5,9 @@
  * blocked states — and the rank's output, which thus arrives whole and labelled with its rank
  * and stream. Frames are a 4-byte length and a v8-serialised (structured clone) message.
  *
- * The address travels to the ranks in kControlVariable as "host:port:token"; a connection
- * that does not open with the token is dropped.
+ * The address travels to the ranks in kControlVariable as "hosts:port:token", the hosts
+ * comma-separated (IPv6 ones in brackets), tried in turn; a connection that does not open with
+ * the token is dropped.
  */
 import * as net from 'node:net';
 import * as v8 from 'node:v8';
@@ -17,24 +18,43 @@ export const kControlVariable = 'TSLAB_PARALLEL_MPI_CONTROL';
 
 export type RankSays =
   | ToHost
-  | { readonly type: 'hello'; readonly rank: number; readonly size: number; readonly token: string }
+  | { readonly type: 'hello'; readonly rank: number; readonly size: number; readonly token: string; readonly host?: string }
   | { readonly type: 'output'; readonly stream: OutputStream; readonly text: string };
 
 export type HostSays = ToRank;
 
 export interface ControlAddress {
-  readonly host: string;
+  /** Addresses of the launcher's machine, in the order the ranks try them. */
+  readonly hosts: readonly string[];
   readonly port: number;
   readonly token: string;
 }
 
 export function formatAddress(a: ControlAddress): string {
-  return `${a.host}:${a.port}:${a.token}`;
+  return `${a.hosts.map((h) => (h.includes(':') ? `[${h}]` : h)).join(',')}:${a.port}:${a.token}`;
 }
 
 export function parseAddress(text: string): ControlAddress | undefined {
   const m = /^(.*):(\d+):([0-9a-f]+)$/.exec(text);
-  return m ? { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]), token: m[3]! } : undefined;
+  if (!m || !m[1]) return undefined;
+  const hosts = m[1].split(',').map((h) => h.trim().replace(/^\[(.*)\]$/, '$1')).filter(Boolean);
+  return hosts.length > 0 ? { hosts, port: Number(m[2]), token: m[3]! } : undefined;
+}
+
+/** An address and port as people write them (IPv6 in brackets). */
+export const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * What a rank prints (to stderr, which mpirun brings back) when it cannot connect back: the
+ * launcher finds these lines in mpirun's output and says what went wrong instead of mpirun.
+ */
+export function unreachableLine(rank: number, host: string, tried: string): string {
+  return `tslab-parallel: rank ${rank} on ${host} could not connect back to the launcher: ${tried}`;
+}
+
+export function parseUnreachable(line: string): { rank: number; host: string; tried: string } | undefined {
+  const m = /tslab-parallel: rank (\d+) on (\S+) could not connect back to the launcher: (.*)$/.exec(line);
+  return m ? { rank: Number(m[1]), host: m[2]!, tried: m[3]! } : undefined;
 }
 
 /** One end of a control connection: framed messages both ways. */

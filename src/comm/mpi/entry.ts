@@ -8,14 +8,17 @@
  * run, or after a grace period if it does not.
  */
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { Errors } from '../errors.js';
 import { kMessageTag, toHost, type RankProgram, type ToHost } from '../messages.js';
 import { runRank, type RankChannel } from '../entry/run-rank.js';
-import { ControlConnection, kControlVariable, parseAddress, type HostSays, type RankSays } from './control.js';
+import { ControlConnection, hostPort, kControlVariable, parseAddress, unreachableLine, type HostSays, type RankSays } from './control.js';
 import { startRank } from './start.js';
 
 /** How long a failed rank waits for the launcher's stop before it calls MPI_Abort anyway. */
 const kAbortFallbackMs = 2000;
+/** How long a rank tries each of the launcher's addresses (a firewall that drops would hang for minutes). */
+const kConnectTimeoutMs = 5000;
 /** The code a failed rank aborts with, once it may. */
 let failedWith = 0;
 
@@ -64,23 +67,48 @@ function forwardOutput(to: ControlConnection<HostSays, RankSays>): void {
   }
 }
 
-const socket = net.connect(address.port, address.host);
-socket.on('error', () => {}); // the close below says it
-socket.once('close', () => {
-  // The launcher stops the run (or is gone): MPI_Abort ends every rank, on every host.
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  rank.end(failedWith || 1);
-});
-socket.once('connect', () => {
-  control = new ControlConnection<HostSays, RankSays>(socket, (m) => {
-    if (m[kMessageTag] !== true || m.type !== 'start') return;
-    socket.unref(); // from now on the rank's own work keeps it alive, not the connection
-    programKind = m.program.kind;
-    void runRank(transport, m.program, channel);
-  });
-  forwardOutput(control);
-  void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token });
-});
+/** Connects to the first of the launcher's addresses that answers; rejects with what each said. */
+async function connectBack(hosts: readonly string[], port: number): Promise<net.Socket> {
+  const tried: string[] = [];
+  for (const host of hosts) {
+    const socket = net.connect(port, host);
+    let timer: NodeJS.Timeout | undefined;
+    const why = await new Promise<string | undefined>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${kConnectTimeoutMs / 1000} s`), kConnectTimeoutMs);
+      socket.once('connect', () => resolve(undefined));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    clearTimeout(timer);
+    if (why === undefined) return socket;
+    socket.destroy();
+    tried.push(`${hostPort(host, port)} (${why})`);
+  }
+  throw new Error(tried.join(', '));
+}
+
+connectBack(address.hosts, address.port).then(
+  (socket) => {
+    socket.on('error', () => {}); // the close below says it
+    socket.once('close', () => {
+      // The launcher stops the run (or is gone): MPI_Abort ends every rank, on every host.
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      rank.end(failedWith || 1);
+    });
+    control = new ControlConnection<HostSays, RankSays>(socket, (m) => {
+      if (m[kMessageTag] !== true || m.type !== 'start') return;
+      socket.unref(); // from now on the rank's own work keeps it alive, not the connection
+      programKind = m.program.kind;
+      void runRank(transport, m.program, channel);
+    });
+    forwardOutput(control);
+    void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token, host: os.hostname() });
+  },
+  (err: Error) => {
+    // mpirun brings this line back to the launcher, which explains it; then every rank stops.
+    process.stderr.write(`${unreachableLine(transport.rank, os.hostname(), err.message)}\n`);
+    rank.end(1);
+  },
+);
 
 const channel: RankChannel = {
   send(message: ToHost) {

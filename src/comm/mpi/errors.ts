@@ -2,6 +2,8 @@
  * Errors of the Open MPI backend, each from a named factory whose message ends with the fix.
  * (The comm layer's own errors, truncation and the like, come from ../errors.ts.)
  */
+import { kControlHostVariable as kControlHost, kControlPortVariable as kControlPort } from './control-hosts.js';
+
 const kDoctor = 'run `npx tslab-parallel doctor` to see what is missing';
 
 export const MpiErrors = {
@@ -45,12 +47,25 @@ export const MpiErrors = {
     const said = output.trim() ? `; it said:\n${output.trim()}` : '';
     return named('MpiLaunchError', `mpirun ${how} before every rank had started${said}\nCheck the mpirun arguments and hostfile; ${kDoctor}`);
   },
-  StartTimeout(seconds: number, connected: number, np: number): Error {
+  StartTimeout(seconds: number, connected: number, np: number, given: string, why: string): Error {
     return named(
       'MpiLaunchError',
-      `only ${connected} of ${np} ranks reported in within ${seconds} s of starting mpirun; on other hosts, ranks must ` +
-        `reach this machine (set TSLAB_PARALLEL_MPI_CONTROL_HOST to an address they can connect to) and find node and ` +
-        `this package at the same paths`,
+      `only ${connected} of ${np} ranks reported in within ${seconds} s of starting mpirun; they were given ${given} (${why}) ` +
+        `to connect back to; on other hosts, ranks must reach this machine there (set ${kControlHost} to an address they ` +
+        `can connect to; let TCP to that port through the firewall, ${kControlPort} fixes it) and find node and this package ` +
+        `at the same paths`,
+    );
+  },
+  /** Ranks said they could not connect back (lines of entry.ts, found in mpirun's output). */
+  ControlUnreachable(ranks: readonly { rank: number; host: string; tried: string }[], given: string, why: string): Error {
+    const hosts = [...new Set(ranks.map((r) => r.host))].join(', ');
+    const shown = ranks.slice(0, 4).map((r) => `rank ${r.rank} on ${r.host}: ${r.tried}`);
+    if (ranks.length > 4) shown.push(`… ${ranks.length - 4} more`);
+    return named(
+      'MpiLaunchError',
+      `ranks on ${hosts} could not connect back to this machine at ${given} (${why}): ${shown.join('; ')}; set ` +
+        `${kControlHost} to an address of this machine that ${hosts} can reach, and let TCP connections to that port ` +
+        `through the firewall (${kControlPort} fixes the port for a rule)`,
     );
   },
   ControlLost(): Error {

@@ -11,11 +11,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import type { RankEvents, RankHost, RankState } from '../host.js';
 import { kMessageTag, type RankProgram, type ToRank } from '../messages.js';
 import { LineBuffer } from '../output.js';
-import { ControlConnection, formatAddress, kControlVariable, type HostSays, type RankSays } from './control.js';
+import { ControlConnection, formatAddress, hostPort, kControlVariable, parseUnreachable, type HostSays, type RankSays } from './control.js';
+import { planControl, type ControlPlan } from './control-hosts.js';
 import { MpiErrors } from './errors.js';
 import { findLauncher, launcherArgs, type MpiLaunchOptions } from './launcher-command.js';
 import { addonBuilt, addonPath } from './native.js';
@@ -44,6 +44,8 @@ interface RankSlot {
   exited: boolean;
   closed: Promise<void>;
   closedAt: number;
+  /** The rank's hostname, as it said in its hello. */
+  host: string;
 }
 
 export class MpiRanks implements RankHost {
@@ -53,6 +55,12 @@ export class MpiRanks implements RankHost {
   readonly #options: MpiLaunchOptions;
   readonly #ranks: RankSlot[];
   readonly #launcherOutput: string[] = [];
+  /** Ranks that said they could not connect back (their lines in mpirun's output). */
+  readonly #unreachable: { rank: number; host: string; tried: string }[] = [];
+  /** What the ranks were told to connect to, and why, for error messages. */
+  #given = { address: '', why: '' };
+  /** The ranks run on more than one host: failures say which. */
+  #manyHosts = false;
   #server: net.Server | undefined;
   #child: ChildProcess | undefined;
   #childExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
@@ -75,6 +83,7 @@ export class MpiRanks implements RankHost {
       exited: false,
       closed: Promise.resolve(),
       closedAt: Infinity,
+      host: '',
     }));
   }
 
@@ -84,25 +93,27 @@ export class MpiRanks implements RankHost {
     if (this.#stopping) return;
     if (!addonBuilt()) throw MpiErrors.AddonMissing(addonPath());
     const token = randomBytes(16).toString('hex');
-    const remote = Boolean(this.#options.hostfile);
+    const cwd = this.#program.kind === 'shipment' ? this.#program.shipment.cwd : this.#program.cwd;
+    const plan: ControlPlan = await planControl(this.#options, cwd);
+    if (this.#stopping) return;
     const server = (this.#server = net.createServer((socket) => this.#accept(socket, token)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // Ranks on other hosts connect over the network; local ones over loopback only.
-      server.listen(0, remote ? undefined : '127.0.0.1', () => resolve());
+      server.listen(plan.port, plan.listen, () => resolve());
     });
     if (this.#stopping) {
       server.close();
       return;
     }
     const port = (server.address() as net.AddressInfo).port;
-    const host = remote ? process.env.TSLAB_PARALLEL_MPI_CONTROL_HOST || os.hostname() : '127.0.0.1';
+    this.#given = { address: plan.hosts.map((h) => hostPort(h, port)).join(' or '), why: plan.why };
     const started = new Promise<void>((resolve, reject) => (this.#starting = { resolve, reject }));
     const child = (this.#child = spawn(launcher.command, launcherArgs(launcher, this.#np, this.#options), {
       detached: true, // a session of its own: stop() finds every process of the run by it
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [kControlVariable]: formatAddress({ host, port, token }) },
-      cwd: this.#program.kind === 'shipment' ? this.#program.shipment.cwd : this.#program.cwd,
+      env: { ...process.env, [kControlVariable]: formatAddress({ hosts: plan.hosts, port, token }) },
+      cwd,
     }));
     this.#childExit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     child.on('error', () => {}); // the exit below reports it
@@ -113,20 +124,26 @@ export class MpiRanks implements RankHost {
       stream.once('end', () => this.#launcherSaid(lines.flush()));
     }
     void this.#childExit.then((how) => this.#launcherExited(how.code, how.signal));
-    const timer = setTimeout(() => this.#starting?.reject(MpiErrors.StartTimeout(kStartTimeoutS, this.#connected, this.#np)), kStartTimeoutS * 1000);
+    const timer = setTimeout(() => this.#starting?.reject(MpiErrors.StartTimeout(kStartTimeoutS, this.#connected, this.#np, this.#given.address, this.#given.why)), kStartTimeoutS * 1000);
     try {
       await started;
     } finally {
       clearTimeout(timer);
       this.#starting = undefined;
     }
+    this.#manyHosts = new Set(this.#ranks.map((s) => s.host)).size > 1;
     const start: ToRank = { [kMessageTag]: true, type: 'start', program: this.#program };
     for (const slot of this.#ranks) void slot.connection!.send(start).catch(() => {});
   }
 
   #launcherSaid(text: string): void {
     if (!text) return;
-    this.#launcherOutput.push(...text.replace(/\n$/, '').split('\n'));
+    const lines = text.replace(/\n$/, '').split('\n');
+    for (const line of lines) {
+      const unreachable = parseUnreachable(line);
+      if (unreachable) this.#unreachable.push(unreachable);
+    }
+    this.#launcherOutput.push(...lines);
     this.#launcherOutput.splice(0, Math.max(0, this.#launcherOutput.length - kLauncherLines));
   }
 
@@ -144,6 +161,7 @@ export class MpiRanks implements RankHost {
         rank = m.rank;
         slot = this.#ranks[rank]!;
         slot.connection = connection;
+        slot.host = m.host ?? '';
         slot.closed = new Promise((resolve) => socket.once('close', () => resolve()));
         void slot.closed.then(() => (slot!.closedAt = Date.now()));
         if (++this.#connected === this.#np) this.#starting?.resolve();
@@ -168,7 +186,7 @@ export class MpiRanks implements RankHost {
       case 'failure':
         slot.reported = true;
         this.#anyFailure = true;
-        events.failure(rank, m.error);
+        events.failure(rank, this.#manyHosts ? { ...m.error, message: `${m.error.message}${this.#onHost(slot)}` } : m.error);
         break;
       case 'abort':
         slot.reported = true;
@@ -187,7 +205,13 @@ export class MpiRanks implements RankHost {
   async #launcherExited(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (this.#starting) {
       const said = this.#launcherOutput.join('\n');
-      this.#starting.reject(/run as root|allow-run-as-root/i.test(said) ? MpiErrors.RunAsRoot() : MpiErrors.LauncherFailed(code, signal, said));
+      this.#starting.reject(
+        this.#unreachable.length > 0
+          ? MpiErrors.ControlUnreachable(this.#unreachable, this.#given.address, this.#given.why)
+          : /run as root|allow-run-as-root/i.test(said)
+            ? MpiErrors.RunAsRoot()
+            : MpiErrors.LauncherFailed(code, signal, said),
+      );
     }
     // Remote ranks' connections may outlive mpirun by a moment; don't wait on dead ones forever.
     await Promise.race([Promise.all(this.#ranks.map((s) => s.closed)), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -219,7 +243,11 @@ export class MpiRanks implements RankHost {
     const slot = this.#ranks[rank]!;
     if (slot.exited) return;
     slot.exited = true;
-    this.#events.exited(rank, how, clean);
+    this.#events.exited(rank, clean || !this.#manyHosts ? how : `${how}${this.#onHost(slot)}`, clean);
+  }
+
+  #onHost(slot: RankSlot): string {
+    return slot.host ? ` (on ${slot.host})` : '';
   }
 
   states(): RankState[] {

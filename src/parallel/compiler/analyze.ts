@@ -25,8 +25,6 @@ export type ProvidedName = (typeof kProvidedNames)[number];
 
 export interface CapturedName {
   readonly name: string;
-  /** Declared in this cell with let/var or as a parameter: the compiled code may re-bind it. */
-  readonly rebindable: boolean;
   /** Written through an element or a mutating method. */
   readonly writes: boolean;
   /** Handed to something that may write it (a call argument, an alias). */
@@ -228,7 +226,6 @@ export function analyzeLoop(
     }
     captured.push({
       name: outer.name,
-      rebindable: outer.decl !== undefined && isRebindable(outer.decl),
       writes: occ.some((o) => o.role.kind === 'element-write' || o.role.kind === 'mutating-call'),
       escapes: occ.some((o) => o.role.kind === 'read' && o.role.escapes),
       indexed: occ.some((o) => o.role.kind === 'element-write' || (o.role.kind === 'read' && o.role.indexed)),
@@ -429,13 +426,6 @@ function isArrayTypeNode(type: ts.TypeNode): boolean {
   if (ts.isArrayTypeNode(type) || ts.isTupleTypeNode(type)) return true;
   if (ts.isTypeOperatorNode(type)) return isArrayTypeNode(type.type);
   return ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) && ['Array', 'ReadonlyArray'].includes(type.typeName.text);
-}
-
-function isRebindable(decl: ts.Declaration): boolean {
-  if (ts.isParameter(decl)) return ts.isIdentifier(decl.name);
-  if (!ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name)) return false;
-  const list = decl.parent;
-  return ts.isVariableDeclarationList(list) && (list.flags & ts.NodeFlags.Const) === 0 && !ts.isCatchClause(list.parent);
 }
 
 function declarationLine(program: CellProgram, decl: ts.Declaration | undefined): number | undefined {

@@ -80,8 +80,6 @@ export function rewriteLoop(
   const assign = (name: string, index: number) => `${name} = __tspR[${index}] as typeof ${name};`;
   plan.reductions.forEach((r, k) => writeBack.push(assign(r.name, k)));
   plan.shared.forEach((name, k) => writeBack.push(assign(name, plan.reductions.length + k)));
-  const base = plan.reductions.length + plan.shared.length;
-  spec.rebind.forEach((k) => writeBack.push(assign(captured[k]!.name, base + k)));
   const close =
     ` } catch (__tspE) { __tspCtx.at = ${unitStep ? '__tspK' : '__tspA + __tspK * __tspSt'}; throw __tspE; } ${redStores.join(' ')}${redStores.length ? ' ' : ''}` +
     `}); ${writeBack.join(' ')}${writeBack.length ? ' ' : ''}}`;
@@ -125,7 +123,7 @@ export function rewriteNestedLoop(file: ts.SourceFile, editor: LineKeepingEditor
   }
 }
 
-function makeSpec(file: ts.SourceFile, plan: LoopPlan, options: TransformOptions): LoopSpec & { rebind: number[] } {
+function makeSpec(file: ts.SourceFile, plan: LoopPlan, options: TransformOptions): LoopSpec {
   const indexesOf = (pred: (c: LoopPlan['captured'][number]) => boolean) =>
     plan.captured.flatMap((c, k) => (pred(c) ? [k] : []));
   const spec = {
@@ -136,8 +134,6 @@ function makeSpec(file: ts.SourceFile, plan: LoopPlan, options: TransformOptions
     names: plan.captured.map((c) => c.name),
     writes: indexesOf((c) => c.writes),
     escapes: indexesOf((c) => c.escapes),
-    // Arrays (indexed in the body) that a loop may move to shared memory.
-    rebind: indexesOf((c) => c.rebindable && (c.indexed || c.writes)),
     reductions: plan.reductions.map((r) => ({ name: r.name, op: r.op })),
     shared: [...plan.shared],
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),

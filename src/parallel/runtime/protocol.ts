@@ -18,7 +18,9 @@ export type ToWorker =
     }
   | { readonly type: 'drop'; readonly ids: readonly number[] }
   /** Captured values of loop `gen` that travel by structured clone. */
-  | { readonly type: 'values'; readonly gen: number; readonly values: readonly (readonly [number, unknown])[] };
+  | { readonly type: 'values'; readonly gen: number; readonly values: readonly (readonly [number, unknown])[] }
+  /** %%timeline records loop `gen`: where to write chunk times (src/trace/chunks.ts). */
+  | { readonly type: 'trace'; readonly gen: number; readonly area: Float64Array };
 
 export type FromWorker =
   | { readonly type: 'error'; readonly gen: number; readonly thread: number; readonly iteration?: number; readonly error: SerializedError }

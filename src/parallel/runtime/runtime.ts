@@ -9,17 +9,21 @@ import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
 import { describeLoop, describeValue, Errors } from '../errors.js';
 import { iterationCount } from '../range.js';
-import { copyViewInto, sharedCopyOf } from '../shared.js';
+import { isSharedView } from '../shared.js';
 import type { ChunkFunction, LoopSpec } from '../spec.js';
 import { F, I, kMaxEnv, kMaxReductions, kMaxShared, kMaxThreads, Tag } from './control.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { combine, fromSlot, identityOf, toSlot } from './reduce.js';
 import { runShare } from './schedule.js';
+import { Shadows } from './shadows.js';
 import { runSerially } from './serial.js';
 import type { CompiledLoopRunner } from './serial-runtime.js';
 import { isUnshippable, shipByName, shipFunction, shipLoopBody, type Shipment } from './shipping.js';
 import { Team } from './team.js';
 import { createThreadContext, threadState } from './thread-state.js';
+import { activeTrace } from '../../trace/recorder.js';
+import { chunkArea, recordLoop, tracedBody } from '../../trace/chunks.js';
+import { traceNow } from '../../trace/clock.js';
 
 export interface ParallelRuntimeOptions {
   /** How long idle workers poll for the next loop before they sleep (µs). Default 500. */
@@ -51,6 +55,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   readonly #shippedByName = new Map<string, { shipment: Shipment; turn: number }>();
   readonly #ctx = createThreadContext();
   readonly #noted = new Set<string>();
+  readonly #shadows = new Shadows();
   readonly #spinMicros: number;
   readonly #note: (text: string) => void;
   /** A loop is in flight on the main thread (set from dispatch to completion). */
@@ -110,7 +115,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
       this.#abandonTeam();
     }
     const count = iterationCount(start, stop, step);
-    const threads = Math.min(spec.threads ?? threadState.defaultThreads, kMaxThreads);
+    const threads = Math.min(threadState.forcedThreads || (spec.threads ?? threadState.defaultThreads), kMaxThreads);
     if (threads <= 1 || count === 0) return this.#runOnMain(spec, captured, reductionInit, sharedInit, start, stop, step, body);
     return this.#runOnTeam(spec, threads, count, captured, reductionInit, sharedInit, start, step, body);
   }
@@ -139,11 +144,15 @@ export class ParallelRuntime implements CompiledLoopRunner {
     step: number,
     body: ChunkFunction,
   ): unknown[] {
+    const recorder = activeTrace();
+    const area = recorder ? chunkArea(1) : undefined;
+    const t0 = recorder ? traceNow() : 0;
     this.#enterLoop(1);
     try {
-      return runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, body, this.#ctx);
+      return runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, area ? tracedBody(body, area, 0) : body, this.#ctx);
     } finally {
       this.#leaveLoop();
+      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads: 1, iterations: iterationCount(start, stop, step), start: t0, barrier: traceNow() });
     }
   }
 
@@ -202,23 +211,16 @@ export class ParallelRuntime implements CompiledLoopRunner {
             tag = Tag.Null;
           } else if (ArrayBuffer.isView(v)) {
             let view = v;
-            let transient = false;
-            if (!(v.buffer instanceof SharedArrayBuffer)) {
-              view = sharedCopyOf(v);
+            if (!isSharedView(v)) {
+              // Workers cannot see this memory: the loop runs on a shadow, copied back after it.
+              view = this.#shadows.copyIn(v);
               if (env === captured) env = captured.slice();
               env[k] = view;
               moved.push({ k, original: v, copy: view });
               this.#noteMoved(spec, k, v);
-              // Re-bound copies live on (the variable now holds them); others serve this loop only.
-              transient = !spec.rebind.includes(k);
             }
-            if (transient) {
-              tag = Tag.Message;
-              byMessage.push([k, view]);
-            } else {
-              tag = Tag.Handle;
-              data[F.ENV + k] = this.#sendHandle(team, workers, view, (id) => ({ type: 'handle', id, value: view }));
-            }
+            tag = Tag.Handle;
+            data[F.ENV + k] = this.#sendHandle(team, workers, view, (id) => ({ type: 'handle', id, value: view }));
           } else if (isPlainData(v)) {
             if (Array.isArray(v) && spec.writes.includes(k)) throw Errors.PlainArrayWrite(spec.names[k]!, spec.line);
             tag = Tag.Message;
@@ -266,6 +268,10 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const red = identities.slice();
     let mainError: unknown;
     let mainFailed = false;
+    const recorder = activeTrace();
+    const area = recorder ? chunkArea(threads) : undefined;
+    if (area) for (let t = 1; t < threads; t++) team.post(t, { type: 'trace', gen, area });
+    const t0 = recorder ? traceNow() : 0;
     this.#enterLoop(threads);
     try {
       team.start();
@@ -278,6 +284,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
           sharedSlots,
           this.#ctx,
           ctl,
+          area,
         );
       } catch (err) {
         mainError = err;
@@ -285,6 +292,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
         Atomics.store(ctl, I.FAILED, 1);
       }
       team.waitForWorkers(workers);
+      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads, iterations: count, start: t0, barrier: traceNow() });
     } catch (err) {
       // The team itself failed (a worker did not start): start afresh next time.
       this.#abandonTeam();
@@ -305,8 +313,9 @@ export class ParallelRuntime implements CompiledLoopRunner {
         }
       }
     }
+    // The caller's arrays see the loop's writes (also those made before an error).
     for (const m of moved) {
-      if (!spec.rebind.includes(m.k) && (spec.writes.includes(m.k) || spec.escapes.includes(m.k))) copyViewInto(m.copy, m.original);
+      if (spec.writes.includes(m.k) || spec.escapes.includes(m.k)) this.#shadows.copyOut(m.copy, m.original);
     }
     if (mainFailed) throw mainError;
     if (workerError) {
@@ -324,7 +333,6 @@ export class ParallelRuntime implements CompiledLoopRunner {
       results.push(acc);
     });
     spec.shared.forEach((_, s) => results.push(fromSlot(sharedSlots[s]!, sharedInit[s])));
-    for (const v of env) results.push(v);
     return results;
   }
 
@@ -442,12 +450,10 @@ export class ParallelRuntime implements CompiledLoopRunner {
     if (this.#noted.has(key)) return;
     this.#noted.add(key);
     const name = spec.names[k]!;
-    const after = spec.rebind.includes(k)
-      ? `'${name}' now refers to the shared copy (other references to the old array do not see the loop's writes)`
-      : `it is copied in and out on every run`;
     this.#note(
-      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copied it there; ${after}. ` +
-        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the copy.`,
+      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copies it in and out on every run ` +
+        `(${formatBytes(original.byteLength)} each way); the loop's writes reach '${name}' as usual. ` +
+        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the copies.`,
     );
   }
 }
@@ -477,4 +483,10 @@ function checkLimits(spec: LoopSpec): void {
         `${kMaxReductions} reductions and ${kMaxShared} shared scalars); group them into typed arrays.`,
     );
   }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

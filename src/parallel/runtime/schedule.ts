@@ -4,6 +4,7 @@
  * threads take the next chunk from a shared counter until none is left.
  */
 import type { ChunkFunction, ThreadContext } from '../spec.js';
+import { tracedBody } from '../../trace/chunks.js';
 import { I, staticBlock } from './control.js';
 
 export interface Share {
@@ -38,8 +39,11 @@ export function runShare(
   sharedSlots: Float64Array,
   ctx: ThreadContext,
   ctl: Int32Array | undefined,
+  /** Set while %%timeline records: the loop's chunk-time area. */
+  trace?: Float64Array,
 ): void {
   const { thread, threads } = share;
+  if (trace) body = tracedBody(body, trace, thread);
   const count = int(share.count);
   const start = int(share.start);
   const step = int(share.step);

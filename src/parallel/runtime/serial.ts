@@ -29,6 +29,5 @@ export function runSerially(
   return [
     ...spec.reductions.map((r, k) => combine(r.op, reductionInit[k], red[k])),
     ...spec.shared.map((_, k) => fromSlot(slots[k]!, sharedInit[k])),
-    ...captured,
   ];
 }

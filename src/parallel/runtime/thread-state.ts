@@ -15,6 +15,8 @@ export const threadState = {
   inLoop: false,
   /** Team size of loops that do not say (`%%parallel` without -n, parallelFor without threads). */
   defaultThreads: Math.max(1, availableParallelism()),
+  /** Set by %scaling: every loop runs on this many threads, whatever its -n (0: not set). */
+  forcedThreads: 0,
 };
 
 /** This thread's number in the running loop: 0 is the main (kernel) thread. */
@@ -24,7 +26,16 @@ export function threadId(): number {
 
 /** Threads of the running loop; outside a loop, the team size a loop would get. */
 export function numThreads(): number {
-  return threadState.inLoop ? threadState.loopThreads : threadState.defaultThreads;
+  return threadState.inLoop ? threadState.loopThreads : threadState.forcedThreads || threadState.defaultThreads;
+}
+
+/** Runs every loop on `threads` threads until the returned function is called (%scaling). */
+export function forceThreads(threads: number): () => void {
+  const previous = threadState.forcedThreads;
+  threadState.forcedThreads = threads;
+  return () => {
+    threadState.forcedThreads = previous;
+  };
 }
 
 /** What a compiled body gets as its thread context (one object per thread, reused). */

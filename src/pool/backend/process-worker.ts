@@ -91,18 +91,29 @@ export class ProcessWorker implements PoolWorker {
     this.#child?.process.kill('SIGKILL');
   }
 
+  async restart(): Promise<void> {
+    const child = this.#child;
+    if (child) await this.#stop(child.process);
+    // #onExit started the replacement if the old child had answered; otherwise start one now.
+    if (!this.#closing) this.#child ??= this.#spawn();
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
     const child = this.#child?.process;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.ref(); // an idle child is unref'd; awaiting its exit must keep the program alive
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), kKillTimeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (child) await this.#stop(child);
     await Promise.all(this.#exiting);
+  }
+
+  /** SIGTERM, then SIGKILL if it does not exit in time; resolves when it has exited. */
+  async #stop(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.ref(); // an idle child is unref'd; awaiting its exit must keep the program alive
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), kKillTimeoutMs);
+    await exited;
+    clearTimeout(timer);
   }
 
   #spawn(): Child {

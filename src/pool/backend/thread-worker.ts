@@ -22,8 +22,11 @@ export interface ThreadWorkerOptions {
 const kOutputWaitMs = 1000;
 
 export class ThreadWorker implements PoolWorker {
-  readonly #piscina: Piscina;
+  #piscina: Piscina;
+  readonly #options: ThreadWorkerOptions;
   readonly #events: WorkerEvents;
+  /** A restart in progress (close waits for it). */
+  #restarting: Promise<void> | undefined;
   /** Bumped each time piscina destroys the thread (death, terminate, close). */
   #generation = 0;
   #received = 0;
@@ -35,8 +38,14 @@ export class ThreadWorker implements PoolWorker {
     options: ThreadWorkerOptions,
   ) {
     this.#events = options.events;
-    const workerData: ThreadWorkerData = { workerId: id, control: options.control };
-    this.#piscina = new Piscina({
+    this.#options = options;
+    this.#piscina = this.#start();
+  }
+
+  #start(): Piscina {
+    const options = this.#options;
+    const workerData: ThreadWorkerData = { workerId: this.id, control: options.control };
+    const piscina = new Piscina({
       filename: path.join(__dirname, '..', 'entry', 'thread.js'),
       minThreads: 1,
       maxThreads: 1,
@@ -48,14 +57,15 @@ export class ThreadWorker implements PoolWorker {
       execArgv: [...options.execArgv],
       ...(options.resourceLimits ? { resourceLimits: { ...options.resourceLimits } } : {}),
     });
-    this.#piscina.on('message', (message: unknown) => this.#onMessage(message));
-    this.#piscina.on('workerDestroy', () => {
+    piscina.on('message', (message: unknown) => this.#onMessage(message));
+    piscina.on('workerDestroy', () => {
       this.#generation++;
       this.#received = 0;
       this.#releaseOutputWaiters();
     });
     // piscina emits 'error' for a thread that fails with no task running; the task path reports deaths.
-    this.#piscina.on('error', () => undefined);
+    piscina.on('error', () => undefined);
+    return piscina;
   }
 
   get pid(): number {
@@ -93,8 +103,19 @@ export class ThreadWorker implements PoolWorker {
     for (const thread of this.#piscina.threads) void thread.terminate();
   }
 
+  restart(): Promise<void> {
+    this.#restarting ??= (async () => {
+      const old = this.#piscina;
+      await old.destroy(); // its 'workerDestroy' bumps the generation
+      if (!this.#closed) this.#piscina = this.#start();
+      this.#restarting = undefined;
+    })();
+    return this.#restarting;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#restarting;
     await this.#piscina.destroy();
     this.#releaseOutputWaiters();
   }

@@ -38,6 +38,11 @@ export interface PoolWorker {
   cancel(call: number): void;
   /** Stops whatever it runs now; a fresh thread or process takes its place under the same id. */
   terminate(): void;
+  /**
+   * Replaces an idle worker by a fresh thread or process (maxTasksPerChild); resolves when the
+   * old one has exited. Nothing may be in flight: unlike terminate(), no loss is reported.
+   */
+  restart(): Promise<void>;
   /** Stops for good; resolves when the thread or process has exited. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * It ignores SIGINT (Jupyter signals the whole process group; the pool decides what an interrupt
  * stops) and exits when the parent goes away (the IPC channel closes).
  */
-import { kPoolTag, kWorkerIdEnv, type CancelMessage, type OutputMessage, type WorkerRequest } from '../protocol.js';
+import { kPoolTag, kResultNotSendable, kWorkerIdEnv, type CancelMessage, type OutputMessage, type WorkerRequest } from '../protocol.js';
 import { setWorkerIdentity } from '../worker-id.js';
 import { captureOutput } from './capture-output.js';
 import { Runner } from './runner.js';
@@ -45,7 +45,7 @@ process.on('message', (message: WorkerRequest | CancelMessage) => {
       } catch (err) {
         // A result that cannot be serialized: say so instead of losing the batch.
         const text = err instanceof Error ? err.message : String(err);
-        process.send?.({ ...reply, results: [], error: { index: -2, error: { name: 'DataCloneError', message: text } } });
+        process.send?.({ ...reply, results: [], error: { index: kResultNotSendable, error: { name: 'DataCloneError', message: text } } });
       }
     })
     .catch((err: unknown) => {

@@ -5,8 +5,19 @@
  */
 import { ensureSerialRuntime } from '../../parallel/runtime/serial-runtime.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
+import { traceNow } from '../../trace/clock.js';
 import { serializeError, type SerializedError } from '../../util/remote-error.js';
-import type { BatchReply, BatchRequest, PingReply, WorkerRequest } from '../protocol.js';
+import {
+  kFailedLoading,
+  kInitializerFailed,
+  type BatchReply,
+  type BatchRequest,
+  type InitReply,
+  type InitRequest,
+  type PingReply,
+  type WorkerRequest,
+} from '../protocol.js';
+import { kShipmentsPerWorker } from '../shipment-cache.js';
 
 export interface RunnerHooks {
   readonly workerId: number;
@@ -19,7 +30,7 @@ export interface RunnerHooks {
 }
 
 export interface RunResult {
-  readonly reply: BatchReply | PingReply;
+  readonly reply: BatchReply | PingReply | InitReply;
   /** ArrayBuffers to transfer with the reply. */
   readonly transfer: ArrayBuffer[];
 }
@@ -27,12 +38,12 @@ export interface RunResult {
 // A %%parallel function sent to the pool runs its loops serially in the worker.
 ensureSerialRuntime();
 
-/** A worker keeps this many shipments; the pool mirrors the count and resends on a miss. */
-const kShipmentLimit = 64;
 
 export class Runner {
   readonly #hooks: RunnerHooks;
   readonly #shipments = new Map<string, Record<string, Function>>();
+  /** The initializer threw: this worker runs no batch (the pool is broken). */
+  #initError: SerializedError | undefined;
 
   constructor(hooks: RunnerHooks) {
     this.#hooks = hooks;
@@ -45,22 +56,37 @@ export class Runner {
         transfer: [],
       };
     }
+    if (req.kind === 'init') return this.#init(req);
     return this.#batch(req);
+  }
+
+  async #init(req: InitRequest): Promise<RunResult> {
+    try {
+      const { initializer } = loadShipment(req.shipment) as { initializer: (...args: unknown[]) => unknown };
+      const value = initializer(...req.args);
+      if (isThenable(value)) await value;
+    } catch (err) {
+      this.#initError = toMain(err);
+    }
+    const error = this.#initError;
+    return { reply: { kind: 'init', seq: req.seq, outputSeq: this.#hooks.outputSeq(), ...(error ? { error } : {}) }, transfer: [] };
   }
 
   async #batch(req: BatchRequest): Promise<RunResult> {
     const hooks = this.#hooks;
+    const trace = req.trace ? { startedAt: traceNow(), itemEnds: [] as number[] } : undefined;
     const reply = (fields: Omit<BatchReply, 'kind' | 'seq' | 'outputSeq' | 'elapsedMs'>, elapsedMs = 0): RunResult => ({
-      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields },
+      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields, ...(trace ? { trace } : {}) },
       transfer: [],
     });
+    if (this.#initError) return reply({ results: [], error: { index: kInitializerFailed, error: this.#initError } });
     for (const key of req.release ?? []) this.#shipments.delete(key);
     if (req.shipment) {
       try {
         this.#remember(req.key, loadShipment(req.shipment));
       } catch (err) {
-        // The module itself failed (e.g. a require of a missing module): no item ran (index -1).
-        return reply({ results: [], error: { index: -1, error: toMain(err) } });
+        // The module itself failed (e.g. a require of a missing module): no item ran.
+        return reply({ results: [], error: { index: kFailedLoading, error: toMain(err) } });
       }
     }
     const fns = this.#shipments.get(req.key);
@@ -85,6 +111,7 @@ export class Runner {
         return reply({ results: results.slice(0, i), error: { index: i, error: toMain(err) } }, performance.now() - start);
       }
       results[i] = value;
+      if (trace) trace.itemEnds.push(traceNow());
       if (yieldEvery !== undefined && (i & 63) === 63 && performance.now() - lastYield > yieldEvery) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = performance.now();
@@ -99,7 +126,7 @@ export class Runner {
   #remember(key: string, fns: Record<string, Function>): void {
     this.#shipments.delete(key);
     this.#shipments.set(key, fns);
-    if (this.#shipments.size > kShipmentLimit) this.#shipments.delete(this.#shipments.keys().next().value as string);
+    if (this.#shipments.size > kShipmentsPerWorker) this.#shipments.delete(this.#shipments.keys().next().value as string);
   }
 }
 

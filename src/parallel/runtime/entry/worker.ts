@@ -28,6 +28,7 @@ installSerialRuntime();
 const bodies = new Map<number, ChunkFunction>();
 const handles = new Map<number, unknown>();
 let values = new Map<number, unknown>();
+let traceArea: Float64Array | undefined;
 const env: unknown[] = [];
 const red: unknown[] = [];
 const ctx = createThreadContext();
@@ -49,6 +50,9 @@ function receive(gen: number): void {
       case 'values':
         if (msg.gen === gen) values = new Map(msg.values);
         break;
+      case 'trace':
+        if (msg.gen === gen) traceArea = msg.area;
+        break;
     }
   }
 }
@@ -60,6 +64,7 @@ function resolveShipped(shipment: Parameters<typeof loadShipment>[0], entry: str
 
 function runGeneration(gen: number): void {
   values.clear();
+  traceArea = undefined;
   let iteration: number | undefined;
   const threads = ctl[I.NTHREADS]!;
   if (thread >= threads) return; // not in this loop's team
@@ -94,6 +99,7 @@ function runGeneration(gen: number): void {
       sharedSlots,
       ctx,
       ctl,
+      traceArea,
     );
     if (numeric) for (let r = 0; r < nred; r++) data[base + r] = red[r] as number;
     else if (nred > 0) port.postMessage({ type: 'partials', gen, values: [...red] } satisfies FromWorker);

@@ -1,0 +1,49 @@
+/**
+ * The process-wide trace slot. Tracing is off unless a recorder is installed; the hooks in the
+ * pool, the parallel runtime and the communicator read `activeTrace()` once and do nothing when
+ * it is null. The slot lives on globalThis under a Symbol.for key, so every copy of this package
+ * in the process (a cell's require('tslab-parallel')) records into the same trace.
+ */
+import { traceNow } from './clock.js';
+import type { TraceRecord } from './records.js';
+
+const kSlot = Symbol.for('tslab-parallel.trace');
+type Slot = Record<symbol, TraceRecorder | null | undefined>;
+
+export class TraceRecorder {
+  readonly records: TraceRecord[] = [];
+  readonly startedAt = traceNow();
+  stoppedAt: number | undefined;
+  /** When each pool call was made (call id → trace time), for its tasks' queued time. */
+  readonly callStarts = new Map<number, number>();
+  #loops = 0;
+
+  add(record: TraceRecord): void {
+    this.records.push(record);
+  }
+
+  /** The next loop number (1, 2, …). */
+  nextLoop(): number {
+    return ++this.#loops;
+  }
+}
+
+export function activeTrace(): TraceRecorder | null {
+  return (globalThis as unknown as Slot)[kSlot] ?? null;
+}
+
+/** Starts recording; a trace already running keeps running (nested %%timeline). */
+export function startTrace(): { recorder: TraceRecorder; stop: () => TraceRecorder } {
+  const g = globalThis as unknown as Slot;
+  const previous = g[kSlot] ?? null;
+  const recorder = previous ?? new TraceRecorder();
+  g[kSlot] = recorder;
+  return {
+    recorder,
+    stop: () => {
+      recorder.stoppedAt = traceNow();
+      g[kSlot] = previous;
+      return recorder;
+    },
+  };
+}
