@@ -129,6 +129,8 @@ export class ThreadsTransport implements Transport {
   readonly #matcher = new Matcher();
   readonly #queued: QueuedRecord[][];
   #queuedCount = 0;
+  /** The TAIL of each outgoing ring as last read (the receiver only ever moves it on). */
+  readonly #tailSeen: Int32Array;
   #lastBell = -1;
   #nextId = 1;
   readonly #awaitingCts = new Map<number, SendTransfer>();
@@ -151,6 +153,7 @@ export class ThreadsTransport implements Transport {
     this.#mask = world.ringBytes - 1;
     this.#bell = rankBase(rank) + BELL;
     this.#queued = Array.from({ length: world.size }, () => []);
+    this.#tailSeen = new Int32Array(world.size);
     const reducer = new SlotAllreduce(world, rank, {
       spin: (ready) => this.spin(ready),
       wait: (ready, waitingIn) => this.wait(ready, waitingIn),
@@ -214,12 +217,17 @@ export class ThreadsTransport implements Transport {
     const base = ringBase(this.size, this.rank, dest);
     const cap = this.#world.ringBytes;
     let head = ctl[base + HEAD]!;
-    const used = (head - Atomics.load(ctl, base + TAIL)) | 0;
     const length = (kHeader + (payload ? payload.byteLength : 0) + 7) & ~7;
     let pos = head & this.#mask;
     const toEnd = cap - pos;
     const wrap = length > toEnd;
-    if (used + length + (wrap ? toEnd : 0) > cap) return false;
+    const need = length + (wrap ? toEnd : 0);
+    // The receiver's TAIL is read only when the last one seen leaves too little room: its cache
+    // line, just written by the other core, stays off the send's path.
+    if (((head - this.#tailSeen[dest]!) | 0) + need > cap) {
+      this.#tailSeen[dest] = Atomics.load(ctl, base + TAIL);
+      if (((head - this.#tailSeen[dest]!) | 0) + need > cap) return false;
+    }
     const off = ringOffset(cap, this.size, this.rank, dest);
     const i32 = this.#ringI32;
     if (wrap) {
