@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeReport } from './report.js';
 
-const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi'] as const;
+const kBenchmarks = ['kernel', 'pool', 'parallel', 'comm', 'comm/mpi', 'comm/session', 'trace'] as const;
 
 function main(): number {
   const args = process.argv.slice(2);

@@ -169,6 +169,16 @@ describe.skipIf(twoHostsUnavailable || mpiUnavailable)('Open MPI on two hosts', 
       );
       expect(error?.message).toBe(`rank 3: RangeError: rank three is out of range (on ${bed.hosts[1].name})`);
     });
+    it('a rank killed on the other host is reported with its rank and host', async () => {
+      const error = await ranks(async (comm) => {
+        if (comm.rank === 3) process.kill(process.pid, 'SIGKILL');
+        await comm.recv(3);
+      }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(new RegExp(`^rank 3: Error: the rank stopped unexpectedly \\(mpirun exited with code \\d+; it ran on ${bed.hosts[1].name}\\)`));
+    });
   });
 
   describe('tslab-parallel rank across the hosts', () => {

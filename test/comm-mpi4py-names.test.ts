@@ -2,14 +2,15 @@
  * mpi4py code pasted into a kernel cell runs as written, on every backend: Split, Dup,
  * Create_cart, Shift, Get_coords, Get_cart_rank, Get_topo, Op.Create (mpi4py's
  * (invec, inoutvec, datatype) convention, commute=False by default) and Get_processor_name,
- * with mpi4py's arguments, giving what the camel-case names give.
+ * with mpi4py's arguments, giving what the camel-case names give; and the typed and
+ * nonblocking collectives as mpi4py code uses them.
  */
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { backends, type Backend } from './fixtures/comm/backends.js';
 import { useKernelSession } from './helpers/kernel-session.js';
 
-const kImports = "import { Op, IN_PLACE, UNDEFINED, PROC_NULL, Get_processor_name } from 'tslab-parallel';";
+const kImports = "import { Op, IN_PLACE, UNDEFINED, PROC_NULL, Get_processor_name, Request, MPI } from 'tslab-parallel';";
 
 const kCell = `const half = await comm.Split(rank % 2, rank);
 const reversed = await comm.Split(0, -rank);
@@ -79,6 +80,57 @@ describe.each(backends)('%s', (backend: Backend) => {
         host: hostname(),
       };
     }));
+  }, 120_000);
+
+  it('typed and nonblocking collectives compile and run in a kernel cell as mpi4py code uses them', async () => {
+    expect((await k.run(kImports)).status).toBe('ok');
+    const r = await k.run(`%%mpirun -np 3 --backend ${backend}
+const counts = Array.from({ length: size }, (_, i) => i + 1);
+const all = new Float64Array(counts.reduce((a, b) => a + b, 0));
+await comm.Allgatherv(new Float64Array(counts[rank]).fill(rank), [all, counts]);
+const pieces = new Int32Array(size);
+await comm.Alltoall(Int32Array.from({ length: size }, (_, i) => 10 * rank + i), pieces);
+const mine = new Float64Array(1);
+await comm.Reduce_scatter_block(new Float64Array(size).fill(rank + 1), mine, 'SUM');
+const prefix = new Int32Array(1);
+await comm.Exscan(new Int32Array([rank + 1]), prefix);
+const total = new Float64Array([rank]);
+const b = new Float64Array(2).fill(rank === 0 ? 4 : 0);
+const requests = [comm.Iallreduce(IN_PLACE, total, 'SUM'), comm.Ibcast(b, 0), comm.Ibarrier()];
+let done = 0;
+for (;;) {
+  const [indices] = await Request.waitsome(requests);
+  if (indices === undefined) break;
+  done += indices.length;
+}
+console.log(JSON.stringify({ all: Array.from(all), pieces: Array.from(pieces), mine: mine[0], prefix: rank ? prefix[0] : null, total: total[0], b: Array.from(b), done }));`);
+    expect(r.error?.evalue).toBeUndefined();
+    expect(r.status).toBe('ok');
+    const got = r.stdout.trim().split('\n').sort().map((line) => JSON.parse(line.replace(/^\[rank \d\] /, '')) as unknown);
+    expect(got).toEqual([0, 1, 2].map((rank) => ({
+      all: [0, 1, 1, 2, 2, 2],
+      pieces: [0, 1, 2].map((q) => 10 * q + rank),
+      mine: 6,
+      prefix: [null, 1, 3][rank],
+      total: 3,
+      b: [4, 4],
+      done: 3,
+    })));
+  }, 120_000);
+
+  it('MPI, shaped like mpi4py’s module: COMM_WORLD, the ops, Request, Compute_dims, Wtime', async () => {
+    expect((await k.run(kImports)).status).toBe('ok');
+    const r = await k.run(`%%mpirun -np 3 --backend ${backend}
+const world = MPI.COMM_WORLD;
+const recvbuf = new Float64Array(1);
+await world.Reduce(new Float64Array([world.Get_rank() + 1]), world.Get_rank() === 0 ? recvbuf : null, MPI.SUM, 0);
+await MPI.Request.Waitall([world.Ibarrier(), world.Iallreduce(MPI.IN_PLACE, new Int32Array(1), MPI.MAX)]);
+const t = MPI.Wtime();
+console.log(JSON.stringify({ same: world === comm, reduced: rank === 0 ? recvbuf[0] : null, dims: MPI.Compute_dims(size, 2), clock: t > 0 && MPI.Wtime() >= t, host: MPI.Get_processor_name() === Get_processor_name() }));`);
+    expect(r.error?.evalue).toBeUndefined();
+    expect(r.status).toBe('ok');
+    const got = r.stdout.trim().split('\n').sort().map((line) => JSON.parse(line.replace(/^\[rank \d\] /, '')) as unknown);
+    expect(got).toEqual([0, 1, 2].map((rank) => ({ same: true, reduced: rank === 0 ? 6 : null, dims: [3, 1], clock: true, host: true })));
   }, 120_000);
 
   it('Split with a bad colour and Op.Create without a function say what to pass, and the kernel goes on', async () => {

@@ -1,7 +1,8 @@
 /**
  * The TypeScript engine's fixes over plain tslab, in a running kernel: earlier cells' names in
- * object shorthand, declarations of a cell that failed at run time, ES2023 library types that
- * Node 20 has, Node 20's @types/node; and what a first cell sent during warm-up can use.
+ * object shorthand and instantiation expressions, declarations of a cell that failed at run
+ * time, ES2023 library types that Node 20 has, Node 20's @types/node; and what a first cell sent
+ * during warm-up can use.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,18 @@ describe('the first cell', () => {
   });
 });
 
+describe('top-level await', () => {
+  // `await (…)` right after `=` or at a cell's start: TypeScript reads it as a call of a
+  // function named `await` unless the cell is parsed as a module ("await is not defined").
+  it('awaits a parenthesised expression, in a declaration, as a value and in %timeit', async () => {
+    expect(await evaluate(k, 'const awaited = await (async () => 21)();\nawaited * 2')).toBe('42');
+    expect(await evaluate(k, 'await (async () => "plain")()')).toBe('plain');
+    expect(await evaluate(k, 'awaited')).toBe('21');
+    const r = await k.client.execute('%timeit -n 1 -r 1 await (async () => 1)()');
+    expect(r.reply.content.status, JSON.stringify(r.reply.content)).toBe('ok');
+  });
+});
+
 describe('names of earlier cells', () => {
   it('are used in object shorthand ({ a }), in destructuring defaults, and assigned to', async () => {
     await evaluate(k, 'const a = 1;\nlet b = 2;');
@@ -53,6 +66,12 @@ describe('names of earlier cells', () => {
   it('are values in a class heritage: a class extends a class of an earlier cell', async () => {
     await evaluate(k, 'class Shape { area() { return 0; } describe() { return `area ${this.area()}`; } }');
     expect(await evaluate(k, 'class Square extends Shape { constructor(private s: number) { super(); } override area() { return this.s ** 2; } }\nnew Square(3).describe()')).toBe('area 9');
+  });
+
+  it('are values in an instantiation expression (id<number>) and in writes through a type assertion', async () => {
+    await evaluate(k, 'function id<T>(x: T): T { return x; }\nlet counter = 1;');
+    expect(await evaluate(k, 'const idNumber = id<number>;\nidNumber(5)')).toBe('5');
+    expect(await evaluate(k, '(counter as number) += 41;\ncounter')).toBe('42');
   });
 
   it('can be declared again by a later cell', async () => {

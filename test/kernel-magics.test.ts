@@ -1,7 +1,7 @@
 /**
  * The kernel's own magics in a running kernel: %lsmagic, %name? help, one-line UsageErrors with
- * the valid choices and a did-you-mean, %time/%%time, %timeit/%%timeit (-n, -r, automatic
- * loops), !cmd (live output, exit code), %%sh, %env.
+ * the valid choices, a did-you-mean and the specs' declared limits, %time/%%time,
+ * %timeit/%%timeit (-n, -r, automatic loops), !cmd (live output, exit code), %%sh, %env.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,18 @@ describe('usage errors: one line, the valid choices, a did-you-mean', () => {
     expect(usageError(await run('%time'))).toContain('%time needs a statement');
     expect(usageError(await run('%%sh'))).toContain('the cell body is empty');
     expect(usageError(await run('const z = 1;\n%%time\nz'))).toContain('%%time must be on the first line of the cell');
+  });
+
+  it('declared limits and patterns, and empty bodies, in the words of the spec; the kernel goes on', async () => {
+    expect(usageError(await run('%%parallel -n 300\nlet a = 1;'))).toBe('%%parallel: -n must be an integer from 1 to 256, got 300');
+    expect(usageError(await run('%pool --name 1x 2'))).toBe('%pool: --name 1x is not a variable name; e.g. %pool --name workers 4');
+    expect(usageError(await run('%pool 2 --progress-after -0.5'))).toBe('%pool: --progress-after must be a number of seconds >= 0, or -1 for never; got -0.5');
+    expect(usageError(await run('%%mpirun -np 2 --out a-b\nconst a = 1;'))).toContain('--out a-b is not a variable name; use --out NAME');
+    expect(usageError(await run('%%mpirun -np 2\n  '))).toBe(
+      '%%mpirun is a cell magic, but the cell body is empty: write the code every rank runs below the %%mpirun line',
+    );
+    expect(usageError(await run('%%time'))).toBe('%%time is a cell magic, but the cell body is empty: write the code below the %%time line');
+    expect(await evaluate(k, '6 * 7')).toBe('42');
   });
 });
 

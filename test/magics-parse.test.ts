@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { endsInsideLiteral, isMisplacedCellMagic, parseCell, type Segment } from '../dist/src/kernel/cell-parser.js';
-import { parseArgs, tokenize, usage } from '../dist/src/magics/args.js';
+import { checkBody, parseArgs, tokenize, usage } from '../dist/src/magics/args.js';
 import { createMagicRegistry } from '../dist/src/magics/index.js';
 import { closest } from '../dist/src/magics/suggest.js';
 import { UsageError, type MagicSpec } from '../dist/src/magics/types.js';
@@ -120,6 +120,42 @@ describe('parseArgs', () => {
     expect(error(timeit, '-q=yes 1')).toBe('%timeit: -q takes no value');
     expect(error(registry.get('line', 'time'), '')).toBe('%time needs a statement to time. Usage: %time STATEMENT');
     expect(error(registry.get('cell', 'sh'), 'extra')).toBe("%%sh: unexpected argument 'extra'. Usage: %%sh [--no-raise]");
+  });
+
+  it('declared constraints: min and max, a pattern with its fix, a required cell body', () => {
+    const spec: MagicSpec = {
+      name: 'demo',
+      kind: 'cell',
+      description: 'A test magic.',
+      args: [
+        { kind: 'option', name: 'threads', aliases: ['n'], type: 'integer', min: 1, max: 8, help: 'threads.' },
+        { kind: 'option', name: 'ratio', type: 'number', max: 1, help: 'a ratio.' },
+        { kind: 'option', name: 'out', type: 'string', repeatable: true, pattern: { regex: /^[a-z]+$/, expected: 'a name', fix: 'use --out NAME' }, help: 'names.' },
+      ],
+      bodyHolds: 'the loop',
+      handler: () => undefined,
+    };
+    expect(() => parseArgs(spec, '-n 9')).toThrow('%%demo: -n must be an integer from 1 to 8, got 9');
+    expect(() => parseArgs(spec, '-n 0')).toThrow('%%demo: -n must be an integer from 1 to 8, got 0');
+    expect(() => parseArgs(spec, '--ratio 1.5')).toThrow('%%demo: --ratio must be a number ≤ 1, got 1.5');
+    expect(() => parseArgs(spec, '--out a --out B')).toThrow('%%demo: --out B is not a name; use --out NAME');
+    expect(parseArgs(spec, '-n 8 --ratio 1 --out a --out b')).toMatchObject({ threads: 8, ratio: 1, out: ['a', 'b'] });
+    expect(() => checkBody(spec, ' \n')).toThrow('%%demo is a cell magic, but the cell body is empty: write the loop below the %%demo line');
+    expect(() => checkBody({ ...spec, body: 'optional' }, '')).not.toThrow();
+    // without a declaration: required unless the magic takes a rest argument (%%timeit's setup)
+    expect(() => checkBody(registry.get('cell', 'time'), '')).toThrow('%%time is a cell magic, but the cell body is empty: write the code below the %%time line');
+    expect(() => checkBody(registry.get('cell', 'timeit'), '')).not.toThrow();
+    expect(() => checkBody(registry.get('line', 'time'), '')).not.toThrow();
+  });
+
+  it('the magics declare their limits: %%parallel -n at most 256, --schedule, %pool --name, %%mpirun --out', () => {
+    expect(() => parseArgs(registry.get('cell', 'parallel'), '-n 257')).toThrow('%%parallel: -n must be an integer from 1 to 256, got 257');
+    expect(parseArgs(registry.get('cell', 'parallel'), '-n 256 --schedule dynamic,64')).toMatchObject({ threads: 256, schedule: 'dynamic,64' });
+    expect(() => parseArgs(registry.get('cell', 'parallel'), '--schedule static,0')).toThrow('%%parallel: --schedule static,0 is not a schedule');
+    expect(() => parseArgs(registry.get('line', 'pool'), '--name 1x')).toThrow('%pool: --name 1x is not a variable name; e.g. %pool --name workers 4');
+    expect(() => parseArgs(registry.get('cell', 'mpirun'), '-np 2 --out a-b')).toThrow("%%mpirun: --out a-b is not a variable name; use --out NAME (rank 0's value) or --out NAME@all (every rank's)");
+    expect(parseArgs(registry.get('cell', 'mpirun'), '-np 2 --out a --out b@all')).toMatchObject({ out: ['a', 'b@all'] });
+    expect(() => checkBody(registry.get('cell', 'mpirun'), '')).toThrow('write the code every rank runs below the %%mpirun line');
   });
 
   it('usage lines come from the spec', () => {

@@ -22,7 +22,7 @@ describe.each(backends)('Python pool options in the kernel, %s', (backend) => {
 
   it('runs the initializer with its initargs once in every worker, and again in a replacement', async () => {
     await ok(
-      'import { Pool, wait, workerId } from "tslab-parallel";\n' +
+      'import { Pool, asCompleted, wait, workerId } from "tslab-parallel";\n' +
         'const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));\n' +
         'function setup(base: number, label: string) {\n' +
         '  (globalThis as any).base = base;\n' +
@@ -122,6 +122,12 @@ describe.each(backends)('Python pool options in the kernel, %s', (backend) => {
         '[[...w3.done].length, w3.done.has(boom), w3.notDone.has(slower), String(await boom.exception())]',
     );
     expect(flat(failing.result)).toMatch(/^\[ 1, true, true, 'RemoteError: worker [12].*RangeError: boom' \]$/);
+    const iterated = await ok(
+      'const it = asCompleted([slower], 0.1);\n' +
+        'const late = await it.next().catch((err: Error) => `${err.name}: ${err.message}`);\n' +
+        '[slower.done(), late]',
+    );
+    expect(flat(iterated.result)).toBe("[ false, 'TimeoutError: asCompleted: 1 of 1 futures were not done within 0.1 s; they keep running' ]");
     const timed = await ok('const w4 = await wait([slower], "ALL_COMPLETED", 0.1);\n[w4.done.size, w4.notDone.size]');
     expect(flat(timed.result)).toBe('[ 0, 1 ]');
     const bad = await k.run('await wait([slower], "FIRST" as any)');

@@ -62,6 +62,11 @@ describe('%scaling in the kernel', () => {
     expect(bad.error?.evalue).toMatch(/-n 0,2 is not a list of thread counts/);
     const none = await k.run('%scaling -n 2');
     expect(none.error?.evalue).toMatch(/needs an expression to time/);
+    // An expression that throws fails the cell and leaves the thread count as it was.
+    const before = (await k.run('numThreads()')).result;
+    const throws = await k.run('%scaling -n 2 -r 1 --no-ceiling (() => { throw new RangeError("no scaling today"); })()');
+    expect(throws.error?.evalue).toBe('no scaling today');
+    expect((await k.run('numThreads()')).result).toBe(before);
     const help = await k.run('%scaling?');
     expect(help.stdout).toMatch(/Usage: %scaling[\s\S]*Examples:/);
     expect((await k.run('1 + 1')).result).toBe('2');

@@ -6,18 +6,27 @@
  * C and JS runs alternate, so both see the same machine. Also measured: the cost of the
  * progress thread (waits that park at once instead of spinning) and the allreduce algorithms.
  * Prints figures with their ratios to C and to mpi4py, and writes build/bench/comm-mpi.json.
+ * Then, where network namespaces can be made (root), the same ping-pong across two hosts against
+ * mpi4py and C on the same hosts (mpi-two-hosts.ts, build/bench/comm-mpi-two-hosts.json).
  *
- *   npm run build && npm run build:mpi && node dist/bench/comm/mpi.js [--quick]
- *   (as root: OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+ *   npm run build && npm run build:mpi && node dist/bench/comm/mpi.js [--quick] [--two-hosts]
+ *   (--two-hosts: only the cross-host part; as root the benchmark allows Open MPI to run as root)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runRanks, type RankFunction } from '../../src/comm/index.js';
+import { twoHostBench } from './mpi-two-hosts.js';
 import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type PingPongData } from './ranks.js';
 
 const quick = process.argv.includes('--quick');
+const onlyTwoHosts = process.argv.includes('--two-hosts');
+// As root (CI, containers) Open MPI refuses to start unless told; the benchmark tells it.
+if (process.getuid?.() === 0) {
+  process.env.OMPI_ALLOW_RUN_AS_ROOT ??= '1';
+  process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ??= '1';
+}
 const kRounds = quick ? 1 : 3;
 const kBatches = quick ? 5 : 9;
 
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
   console.log(`Open MPI backend benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${load()}, Node ${process.version}${quick ? ', quick' : ''}`);
   console.log(execFileSync('mpirun', ['--version'], { encoding: 'utf8' }).split('\n')[0]);
   const exe = compileC();
+  if (onlyTwoHosts) return twoHostBench({ quick, rounds: 5, exe });
 
   const c: CFigures[] = [];
   const js = { pingPong: {} as Record<number, Figure[]>, parked: {} as Record<number, Figure[]>, allreduce: [] as Figure[], allreduceP2p: [] as Figure[], allreduceObject: [] as Figure[] };
@@ -188,6 +198,7 @@ async function main(): Promise<void> {
   const results = { c: { pingPong: cPing, allreduce: cAllreduce, iallreduce: cIallreduce }, js: { pingPong: ping, parked, parkedCpu: idle, allreduce, allreduceP2p, allreduceObject, diffusions } };
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, machine, mpi4py, targets, results, checks }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  await twoHostBench({ quick, rounds: 5, exe });
 }
 
 main().catch((err) => {

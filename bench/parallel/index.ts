@@ -1,225 +1,168 @@
 /**
- * Benchmark of %%parallel (not a test): the lecture's Simpson integrator and 1D diffusion at 1
- * and 2 threads against a serial TypeScript loop and against Numba's figures on a 2-core
- * machine, plus the cost of an empty prange. Prints figures, targets and ratios, and writes
- * build/bench/parallel.json.
+ * Benchmark of %%parallel (not a test): the lecture's Simpson integrator (1e8 points) and 1D
+ * diffusion (1e7 points × 10 steps) at 1 and 2 threads against Numba's prange versions of the same
+ * code (bench/peers/numba_parallel.py), measured in the same run, interleaved sample by sample
+ * (ours, Numba, ours, Numba …). Also, for the record: the serial TypeScript loop, the machine's
+ * own 2-thread ceiling for the Simpson loop and the cost of an empty prange. Writes
+ * build/bench/parallel.json (both sides' samples).
  *
  *   node dist/bench/parallel/index.js [--quick]
- *
- * Each figure is the best of several runs (the least disturbed by other work on the machine),
- * with the median beside it; runs of the variants are interleaved so that load hits all alike.
  */
-import { machineCeiling } from './ceiling.js';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { shutdownParallel } from '../../src/parallel/index.js';
+import { interleave, Results } from '../peers/compare.js';
+import { peerScript, pythonMissing, PythonPeer } from '../peers/python.js';
 import { runCell } from './cells.js';
+import { machineCeiling } from './ceiling.js';
 import { diffusionCell, diffusionSerialCell, emptyCell, integrateExpCell, integrateExpSerialCell } from './lecture-cells.js';
 
-/** Numba on a 2-core machine of this kind (lecture benchmark, measured by the project). */
-const kNumba = {
-  simpson1: 0.42,
-  simpson2: 0.21,
-  diffusion1: 612e6,
-  diffusion2: 1091e6,
-};
-const kTargets = { simpsonSpeedup: 1.9, emptyPrangeMicros: 20 };
-
-interface Timing {
-  /** Wall-clock seconds, best run. */
-  readonly best: number;
-  readonly median: number;
-  /** CPU seconds of the whole process (all threads), best run: what the work costs, whatever the load. */
-  readonly cpu: number;
-  readonly runs: number;
-}
-
 const quick = process.argv.includes('--quick');
+const kRounds = quick ? 5 : 7;
+const kNumbaTarget = { maxRatio: 1.0, text: '≤ 1.0x Numba (best against best)' };
+const kEmptyPrangeMicros = 20;
 
-/** Busy CPU seconds of the whole machine so far (Linux /proc/stat; 0 elsewhere). */
-function machineBusySeconds(): number {
-  try {
-    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return (fields.reduce((a, b) => a + b, 0) - idle) / 100; // USER_HZ
-  } catch {
-    return 0;
-  }
+type Integrator = (a: number, b: number, dx: number) => number;
+type Diffusion = (nt: number, c: Float64Array) => Float64Array;
+
+/** Seconds one call takes. */
+function seconds(f: () => unknown): number {
+  const t = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-/** Runs `f` and says how many cores other processes kept busy meanwhile. */
-function withInterference<T extends Record<string, unknown>>(f: () => T): T & { otherProcessesCores: number } {
-  const wall = process.hrtime.bigint();
-  const busy = machineBusySeconds();
-  const ours = process.cpuUsage();
-  const result = f();
-  const used = process.cpuUsage(ours);
-  const seconds = Number(process.hrtime.bigint() - wall) / 1e9;
-  const others = machineBusySeconds() - busy - (used.user + used.system) / 1e6;
-  return { ...result, otherProcessesCores: Math.max(0, others / seconds) };
+/** CPU seconds of the whole process (every thread) for one call: what a loaded machine inflates least. */
+function cpuSeconds(f: () => unknown): number {
+  const c = process.cpuUsage();
+  f();
+  const used = process.cpuUsage(c);
+  return (used.user + used.system) / 1e6;
 }
 
-function timeInterleaved(variants: Record<string, () => void>, runs: number): Record<string, Timing> {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const f of Object.values(variants)) f(); // warm-up: JIT, team start, shipping
-  for (let r = 0; r < runs; r++) {
-    for (const [name, f] of Object.entries(variants)) {
-      const c = process.cpuUsage();
-      const t = process.hrtime.bigint();
-      f();
-      samples[name]!.push(Number(process.hrtime.bigint() - t) / 1e9);
-      const used = process.cpuUsage(c);
-      cpu[name]!.push((used.user + used.system) / 1e6);
-    }
-  }
-  return Object.fromEntries(
-    Object.entries(samples).map(([k, s]) => {
-      const sorted = [...s].sort((a, b) => a - b);
-      return [k, { best: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, cpu: Math.min(...cpu[k]!), runs }];
-    }),
-  );
+/**
+ * The one-thread case again in CPU seconds, ours against Numba's: on a shared machine the
+ * wall-clock figures carry other processes' load; CPU time says what the code itself costs.
+ */
+async function cpuAtOneThread(results: Results, numba: ReturnType<typeof startNumba>, id: string, title: string, ours: () => unknown, peerCase: [string, Record<string, unknown>]): Promise<void> {
+  const peer = numba.peer && (() => numba.peer!.run(peerCase[0], { ...peerCase[1], threads: 1, clock: 'cpu' }));
+  const s = await interleave(kRounds, () => cpuSeconds(ours), peer);
+  results.add({
+    id: `${id}.cpu`,
+    title: `${title}, 1 thread, CPU seconds`,
+    unit: 's CPU',
+    better: 'lower',
+    ours: s.ours,
+    ...(s.peer ? { peer: { name: 'Numba', samples: s.peer } } : { peerMissing: numba.missing ?? 'Numba did not run' }),
+  });
 }
 
-function simpson(): Record<string, unknown> {
+function startNumba(): { peer?: PythonPeer; missing?: string } {
+  const missing = pythonMissing(['numba', 'numpy']);
+  if (missing) return { missing };
+  // NUMBA_NUM_THREADS is the most a case may ask for; each case sets its own with set_num_threads.
+  return { peer: new PythonPeer(peerScript('numba_parallel.py'), { env: { NUMBA_NUM_THREADS: '2' } }) };
+}
+
+async function simpson(results: Results, numba: ReturnType<typeof startNumba>): Promise<Record<string, unknown>> {
   const points = quick ? 1e7 : 1e8;
   const dx = 1 / points;
-  const serial = runCell(integrateExpSerialCell, { serial: true })['integrateExpSerial'] as (a: number, b: number, dx: number) => number;
-  const one = runCell(integrateExpCell, { threads: 1 })['integrateExp'] as typeof serial;
-  const two = runCell(integrateExpCell, { threads: 2 })['integrateExp'] as typeof serial;
-  const error = Math.abs(two(0, 1, dx) - (Math.E - 1));
-  const t = timeInterleaved({ serial: () => serial(0, 1, dx), threads1: () => one(0, 1, dx), threads2: () => two(0, 1, dx) }, quick ? 3 : 7);
-  const scale = 1e8 / points; // report per 1e8 points
-  return {
-    points,
-    errorVsExact: error,
-    secondsPer1e8: {
-      serialTypeScript: t['serial']!.best * scale,
-      threads1: t['threads1']!.best * scale,
-      threads2: t['threads2']!.best * scale,
-    },
-    medianSecondsPer1e8: {
-      serialTypeScript: t['serial']!.median * scale,
-      threads1: t['threads1']!.median * scale,
-      threads2: t['threads2']!.median * scale,
-    },
-    cpuSecondsPer1e8: {
-      serialTypeScript: t['serial']!.cpu * scale,
-      threads1: t['threads1']!.cpu * scale,
-      threads2: t['threads2']!.cpu * scale,
-    },
-    speedup2vs1: t['threads1']!.best / t['threads2']!.best,
-    vsSerialTypeScript: { threads1: t['serial']!.best / t['threads1']!.best, threads2: t['serial']!.best / t['threads2']!.best },
-    vsNumba: { threads1: kNumba.simpson1 / (t['threads1']!.best * scale), threads2: kNumba.simpson2 / (t['threads2']!.best * scale) },
+  const byThreads: Record<number, Integrator> = {
+    1: runCell(integrateExpCell, { threads: 1 })['integrateExp'] as Integrator,
+    2: runCell(integrateExpCell, { threads: 2 })['integrateExp'] as Integrator,
   };
+  const error = Math.abs(byThreads[2]!(0, 1, dx) - (Math.E - 1));
+  const best: Record<number, number> = {};
+  for (const threads of [1, 2]) {
+    const ours = () => seconds(() => byThreads[threads]!(0, 1, dx));
+    const peer = numba.peer && (() => numba.peer!.run('simpson', { threads, points }));
+    const s = await interleave(kRounds, ours, peer);
+    const c = results.add({
+      id: `parallel.simpson.threads${threads}`,
+      title: `Simpson of exp, ${points.toExponential(0)} points, ${threads} thread${threads > 1 ? 's' : ''}`,
+      unit: 's',
+      better: 'lower',
+      ours: s.ours,
+      ...(s.peer ? { peer: { name: 'Numba', samples: s.peer } } : { peerMissing: numba.missing ?? 'Numba did not run' }),
+      target: kNumbaTarget,
+    });
+    best[threads] = c.ours.best;
+  }
+  await cpuAtOneThread(results, numba, 'parallel.simpson.threads1', `Simpson of exp, ${points.toExponential(0)} points`, () => byThreads[1]!(0, 1, dx), ['simpson', { points }]);
+  const serial = runCell(integrateExpSerialCell, { serial: true })['integrateExpSerial'] as Integrator;
+  const serialBest = Math.min(...Array.from({ length: 3 }, () => seconds(() => serial(0, 1, dx))));
+  const ceiling = machineCeiling(points, 3);
+  const speedup = best[1]! / best[2]!;
+  console.log(
+    `  serial TypeScript loop ${serialBest.toFixed(3)} s; speed-up 2 vs 1 thread ${speedup.toFixed(2)}; ` +
+      `the machine's ceiling (the same loop on two bare worker threads) ${ceiling.speedup.toFixed(2)}x, ` +
+      `%%parallel reaches ${((100 * speedup) / ceiling.speedup).toFixed(0)}% of it; error vs e-1 ${error.toExponential(1)}`,
+  );
+  return { points, errorVsExact: error, serialTypeScriptSeconds: serialBest, speedup2vs1: speedup, machineCeiling: ceiling };
 }
 
-function diffusion(): Record<string, unknown> {
-  const nx = quick ? 1e6 : 1e7;
+async function diffusion(results: Results, numba: ReturnType<typeof startNumba>): Promise<Record<string, unknown>> {
+  const points = quick ? 1e6 : 1e7;
   const steps = 10;
   const cells = runCell(diffusionCell, { threads: 2 });
   const init = cells['initialCondition'] as (nx: number) => Float64Array;
-  const two = cells['diffusion'] as (nt: number, c: Float64Array) => Float64Array;
-  const one = runCell(diffusionCell, { threads: 1 })['diffusion'] as typeof two;
-  const serial = runCell(diffusionSerialCell, { serial: true })['diffusionSerial'] as typeof two;
-  const c0 = init(nx);
-  const same = Buffer.from(two(steps, init(nx)).buffer).equals(Buffer.from(serial(steps, init(nx)).buffer));
-  const t = timeInterleaved({ serial: () => serial(steps, c0), threads1: () => one(steps, c0), threads2: () => two(steps, c0) }, quick ? 3 : 7);
-  const updates = (nx - 2) * steps;
-  const rate = (k: string) => updates / t[k]!.best;
-  return {
-    points: nx,
-    steps,
-    bitForBitEqualToSerial: same,
-    updatesPerSecond: { serialTypeScript: rate('serial'), threads1: rate('threads1'), threads2: rate('threads2') },
-    medianUpdatesPerSecond: {
-      serialTypeScript: updates / t['serial']!.median,
-      threads1: updates / t['threads1']!.median,
-      threads2: updates / t['threads2']!.median,
-    },
-    cpuUpdatesPerSecond: {
-      serialTypeScript: updates / t['serial']!.cpu,
-      threads1: updates / t['threads1']!.cpu,
-      threads2: updates / t['threads2']!.cpu,
-    },
-    speedup2vs1: rate('threads2') / rate('threads1'),
-    vsNumba: { threads1: rate('threads1') / kNumba.diffusion1, threads2: rate('threads2') / kNumba.diffusion2 },
-  };
+  const byThreads: Record<number, Diffusion> = { 1: runCell(diffusionCell, { threads: 1 })['diffusion'] as Diffusion, 2: cells['diffusion'] as Diffusion };
+  const serial = runCell(diffusionSerialCell, { serial: true })['diffusionSerial'] as Diffusion;
+  const same = Buffer.from(byThreads[2]!(steps, init(points)).buffer).equals(Buffer.from(serial(steps, init(points)).buffer));
+  const c0 = init(points);
+  for (const threads of [1, 2]) {
+    const ours = () => seconds(() => byThreads[threads]!(steps, c0));
+    const peer = numba.peer && (() => numba.peer!.run('diffusion', { threads, points, steps }));
+    const s = await interleave(kRounds, ours, peer);
+    results.add({
+      id: `parallel.diffusion.threads${threads}`,
+      title: `1D diffusion, ${points.toExponential(0)} points x ${steps} steps, ${threads} thread${threads > 1 ? 's' : ''}`,
+      unit: 's',
+      better: 'lower',
+      ours: s.ours,
+      ...(s.peer ? { peer: { name: 'Numba', samples: s.peer } } : { peerMissing: numba.missing ?? 'Numba did not run' }),
+      target: kNumbaTarget,
+    });
+  }
+  await cpuAtOneThread(results, numba, 'parallel.diffusion.threads1', `1D diffusion, ${points.toExponential(0)} points x ${steps} steps`, () => byThreads[1]!(steps, c0), ['diffusion', { points, steps }]);
+  console.log(`  bit-for-bit equal to the serial TypeScript loop: ${same}`);
+  return { points, steps, bitForBitEqualToSerial: same };
 }
 
-function emptyPrange(): Record<string, unknown> {
+function emptyPrange(results: Results): void {
   const empty = runCell(emptyCell, { threads: 2 })['empty'] as (n: number) => void;
   const calls = quick ? 2_000 : 20_000;
-  const batches = 7;
-  const perCall: number[] = [];
   for (let k = 0; k < 1000; k++) empty(2);
-  for (let b = 0; b < batches; b++) {
-    const t = process.hrtime.bigint();
-    for (let k = 0; k < calls; k++) empty(2);
-    perCall.push(Number(process.hrtime.bigint() - t) / 1e3 / calls);
-  }
-  perCall.sort((a, b) => a - b);
-  return { threads: 2, calls: calls * batches, microsPerLoop: perCall[0], medianMicrosPerLoop: perCall[Math.floor(batches / 2)] };
+  const perCall = Array.from({ length: 7 }, () => (seconds(() => { for (let k = 0; k < calls; k++) empty(2); }) * 1e6) / calls);
+  results.add({
+    id: 'parallel.emptyPrange',
+    title: 'Empty prange, 2 threads (start and finish a loop)',
+    unit: 'µs',
+    better: 'lower',
+    ours: perCall,
+    peerMissing: 'no peer for this figure',
+    target: { maxValue: kEmptyPrangeMicros, text: `≤ ${kEmptyPrangeMicros} µs` },
+  });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const load = os.loadavg();
-  const s = withInterference(simpson);
-  const ceiling = machineCeiling(s['points'] as number, quick ? 3 : 5);
-  const d = withInterference(diffusion);
-  const e = withInterference(emptyPrange);
-  const report = {
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageAtStart: load, loadAverageAtEnd: os.loadavg(), node: process.version },
-    simpson: s,
-    machineCeiling: { ...ceiling, fractionReached: (s['speedup2vs1'] as number) / ceiling.speedup },
-    diffusion: d,
-    emptyPrange: e,
-    numba: kNumba,
-    targets: {
-      simpsonSpeedup2vs1: kTargets.simpsonSpeedup,
-      simpsonAtLeastNumba: true,
-      diffusionAtLeastNumba: true,
-      emptyPrangeMicros: kTargets.emptyPrangeMicros,
-    },
-  };
-  const sec = s['secondsPer1e8'] as Record<string, number>;
-  const cpuSec = s['cpuSecondsPer1e8'] as Record<string, number>;
-  const cpuRate = d['cpuUpdatesPerSecond'] as Record<string, number>;
-  const rate = d['updatesPerSecond'] as Record<string, number>;
-  const vsS = s['vsNumba'] as Record<string, number>;
-  const vsD = d['vsNumba'] as Record<string, number>;
-  const f = (x: number, digits = 3) => x.toFixed(digits);
-  const lines = [
-    `%%parallel benchmark — ${report.machine.cpus} CPUs (${report.machine.model}), load average ${load.map((x) => x.toFixed(1)).join(' ')}, Node ${process.version}`,
-    '',
-    `Simpson of exp on [0, 1], per 1e8 points (measured with ${f(s['points'] as number, 0)}); error vs e-1: ${(s['errorVsExact'] as number).toExponential(1)}; other processes used ${f(s.otherProcessesCores, 1)} of ${report.machine.cpus} cores meanwhile`,
-    `  serial TypeScript loop  ${f(sec['serialTypeScript']!)} s   (CPU ${f(cpuSec['serialTypeScript']!)} s)`,
-    `  %%parallel -n 1         ${f(sec['threads1']!)} s   (CPU ${f(cpuSec['threads1']!)} s)   Numba ${kNumba.simpson1} s   ratio Numba/ours ${f(vsS['threads1']!, 2)}`,
-    `  %%parallel -n 2         ${f(sec['threads2']!)} s   (CPU ${f(cpuSec['threads2']!)} s)   Numba ${kNumba.simpson2} s   ratio Numba/ours ${f(vsS['threads2']!, 2)}`,
-    `  speed-up 2 vs 1 thread  ${f(s['speedup2vs1'] as number, 2)}   target >= ${kTargets.simpsonSpeedup}`,
-    `  the machine's ceiling: the same loop on two bare worker threads speeds up ${f(ceiling.speedup, 2)}x; %%parallel reaches ${f((100 * (s['speedup2vs1'] as number)) / ceiling.speedup, 0)}% of it`,
-    '',
-    `1D diffusion, ${d['points']} points x ${d['steps']} steps (bit-for-bit equal to serial: ${d['bitForBitEqualToSerial']}); other processes used ${f(d.otherProcessesCores, 1)} of ${report.machine.cpus} cores meanwhile`,
-    `  serial TypeScript loop  ${f(rate['serialTypeScript']! / 1e6, 0)} M updates/s   (per CPU second ${f(cpuRate['serialTypeScript']! / 1e6, 0)} M)`,
-    `  %%parallel -n 1         ${f(rate['threads1']! / 1e6, 0)} M updates/s   (per CPU second ${f(cpuRate['threads1']! / 1e6, 0)} M)   Numba ${kNumba.diffusion1 / 1e6} M/s   ratio ours/Numba ${f(vsD['threads1']!, 2)}`,
-    `  %%parallel -n 2         ${f(rate['threads2']! / 1e6, 0)} M updates/s   (per CPU second ${f(cpuRate['threads2']! / 1e6, 0)} M)   Numba ${kNumba.diffusion2 / 1e6} M/s   ratio ours/Numba ${f(vsD['threads2']!, 2)}`,
-    `  speed-up 2 vs 1 thread  ${f(d['speedup2vs1'] as number, 2)}`,
-    '',
-    `Empty prange (2 threads): ${f(e['microsPerLoop'] as number, 2)} µs per loop (median ${f(e['medianMicrosPerLoop'] as number, 2)})   target <= ${kTargets.emptyPrangeMicros} µs; other processes used ${f(e.otherProcessesCores, 1)} cores`,
-    '',
-    'Wall-clock figures are the best of several interleaved runs; CPU figures count every thread of the process.',
-    'On a shared, loaded machine the 2-thread figures need a free core: compare the load average above.',
-  ];
-  console.log(lines.join('\n'));
-  const out = path.join(__dirname, '..', '..', '..', 'build', 'bench', 'parallel.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+  console.log(`%%parallel against Numba, interleaved, ${kRounds} rounds each; ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${load.map((x) => x.toFixed(1)).join(' ')}`);
+  const results = new Results('parallel');
+  const numba = startNumba();
+  if (numba.missing) console.log(`Numba is missing: ${numba.missing}; no ratios.`);
+  try {
+    const s = await simpson(results, numba);
+    const d = await diffusion(results, numba);
+    emptyPrange(results);
+    results.write({ simpson: s, diffusion: d, loadAverageAtStart: load, loadAverageAtEnd: os.loadavg() });
+  } finally {
+    await numba.peer?.close();
+  }
 }
 
-try {
-  main();
-} finally {
-  void shutdownParallel();
-}
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => void shutdownParallel());

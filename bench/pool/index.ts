@@ -9,7 +9,7 @@
  */
 import * as os from 'node:os';
 import { Pool, partial, type Backend } from '../../src/pool/index.js';
-import { interleave, Results, type Target } from '../peers/compare.js';
+import { interleave, Results, type CompareInput, type Target } from '../peers/compare.js';
 import { peerScript, pythonMissing, PythonPeer } from '../peers/python.js';
 import { median, repeat, time } from './measure.js';
 
@@ -96,6 +96,11 @@ async function simpson(backend: Backend): Promise<SimpsonFigures[]> {
   return out;
 }
 
+/** The peer's samples, or why there are none (then no ratio is printed). */
+function peerSide(samples: number[] | undefined, missing: string | undefined): Pick<CompareInput, 'peer' | 'peerMissing'> {
+  return samples ? { peer: { name: kPeerName, samples } } : { peerMissing: missing ?? `${kPeerName} gave no samples` };
+}
+
 /** Python's pool as a long-lived peer, or why it cannot run here. */
 function startPeer(): { peer?: PythonPeer; missing?: string } {
   const missing = pythonMissing(['multiprocessing']);
@@ -124,7 +129,7 @@ async function overhead(results: Results, backend: Backend, peer: PythonPeer | u
         unit: 'µs per task',
         better: 'lower',
         ours: s.ours,
-        ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+        ...peerSide(s.peer, missing),
         target: kTargets[key],
       });
     }
@@ -155,7 +160,7 @@ async function startClose(results: Results, backend: Backend, peer: PythonPeer |
     unit: 'ms',
     better: 'lower',
     ours: s.ours,
-    ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+    ...peerSide(s.peer, missing),
   });
 }
 
@@ -176,7 +181,7 @@ async function sleepCase(results: Results, backend: Backend, peer: PythonPeer | 
       unit: 's',
       better: 'lower',
       ours: s.ours,
-      ...(s.peer ? { peer: { name: kPeerName, samples: s.peer } } : { peerMissing: missing }),
+      ...peerSide(s.peer, missing),
       target: kTargets.sleep,
     });
   } finally {

@@ -1,6 +1,8 @@
-// Nonblocking collectives on typed arrays (MPI_Ibarrier, MPI_Ibcast, MPI_Iallreduce,
-// MPI_Igatherv): each returns a request handle that progress() completes like any other.
-// Buffers (and Igatherv's counts and displacements) must stay untouched until it does.
+// Nonblocking collectives on typed arrays (MPI_Ibarrier, MPI_Ibcast, MPI_Ireduce, MPI_Iallreduce,
+// MPI_Igatherv, MPI_Iallgatherv, MPI_Ialltoall, MPI_Ialltoallv, MPI_Ireduce_scatter(_block),
+// MPI_Iscan, MPI_Iexscan): each returns a request handle that progress() completes like any
+// other. Buffers (and counts and displacements) must stay untouched until it does. A null send
+// buffer is MPI_IN_PLACE. Data movement is in bytes (MPI_BYTE); reductions use the element type.
 #include "runtime.h"
 
 namespace tslab {
@@ -112,6 +114,130 @@ Napi::Value Igatherv(const Napi::CallbackInfo& info) {
   return Started(env, rc, "MPI_Igatherv", request);
 }
 
+// The send buffer at `i`: null is MPI_IN_PLACE.
+bool SendBuffer(const Napi::CallbackInfo& info, size_t i, void** out) {
+  if (info[i].IsNull()) {
+    *out = MPI_IN_PLACE;
+    return true;
+  }
+  Bytes send;
+  if (!Buffer(info, i, &send)) return false;
+  *out = send.data;
+  return true;
+}
+
+// Element type and op codes at `i` and `i + 1`.
+bool Reduction(const Napi::CallbackInfo& info, size_t i, const char* call, MPI_Datatype* type, MPI_Op* op) {
+  *type = DatatypeOf(Int(info, i));
+  *op = OpOf(Int(info, i + 1));
+  if (*type != MPI_DATATYPE_NULL && *op != MPI_OP_NULL) return true;
+  Napi::RangeError::New(info.Env(), std::string(call) + ": no MPI datatype or op for these codes").ThrowAsJavaScriptException();
+  return false;
+}
+
+int* Ints(const Bytes& b) { return static_cast<int*>(b.data); }
+
+// ireduce(comm, send | null, recv | null (off the root), count, dtype, op, root) → handle
+Napi::Value Ireduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes recv;
+  MPI_Datatype type;
+  MPI_Op op;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Reduction(info, 4, "ireduce", &type, &op)) return env.Undefined();
+  bool hasRecv = !info[2].IsNull();
+  if (hasRecv && !Buffer(info, 2, &recv)) return env.Undefined();
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = MPI_Ireduce(send, hasRecv ? recv.data : nullptr, Int(info, 3), type, op, Int(info, 6), comm, &request);
+  return Started(env, rc, "MPI_Ireduce", request);
+}
+
+// ialltoall(comm, send | null, recv, blockBytes) → handle
+Napi::Value Ialltoall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes recv;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Buffer(info, 2, &recv)) return env.Undefined();
+  int bytes = Int(info, 3);
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = MPI_Ialltoall(send, bytes, MPI_BYTE, recv.data, bytes, MPI_BYTE, comm, &request);
+  return Started(env, rc, "MPI_Ialltoall", request);
+}
+
+// ialltoallv(comm, send | null, sendCounts, sendDispls, recv, recvCounts, recvDispls) → handle;
+// counts and displacements in bytes (Int32Array; the send ones are ignored in place).
+Napi::Value Ialltoallv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes sc, sd, recv, rcounts, rdispls;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Buffer(info, 4, &recv) || !Buffer(info, 5, &rcounts) || !Buffer(info, 6, &rdispls)) {
+    return env.Undefined();
+  }
+  bool inPlace = send == MPI_IN_PLACE;
+  if (!inPlace && (!Buffer(info, 2, &sc) || !Buffer(info, 3, &sd))) return env.Undefined();
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = MPI_Ialltoallv(send, inPlace ? nullptr : Ints(sc), inPlace ? nullptr : Ints(sd), MPI_BYTE, recv.data, Ints(rcounts), Ints(rdispls), MPI_BYTE,
+                          comm, &request);
+  return Started(env, rc, "MPI_Ialltoallv", request);
+}
+
+// iallgatherv(comm, send | null, sendBytes, recv, counts, displs) → handle; bytes.
+Napi::Value Iallgatherv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes recv, counts, displs;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Buffer(info, 3, &recv) || !Buffer(info, 4, &counts) || !Buffer(info, 5, &displs)) {
+    return env.Undefined();
+  }
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = MPI_Iallgatherv(send, Int(info, 2), MPI_BYTE, recv.data, Ints(counts), Ints(displs), MPI_BYTE, comm, &request);
+  return Started(env, rc, "MPI_Iallgatherv", request);
+}
+
+// ireduceScatter(comm, send | null, recv, counts (Int32Array, elements) | count, dtype, op, block) → handle
+Napi::Value IreduceScatter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes recv, counts;
+  MPI_Datatype type;
+  MPI_Op op;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Buffer(info, 2, &recv) || !Reduction(info, 4, "ireduceScatter", &type, &op)) {
+    return env.Undefined();
+  }
+  bool block = info[6].As<Napi::Boolean>().Value();
+  if (!block && !Buffer(info, 3, &counts)) return env.Undefined();
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = block ? MPI_Ireduce_scatter_block(send, recv.data, Int(info, 3), type, op, comm, &request)
+                 : MPI_Ireduce_scatter(send, recv.data, Ints(counts), type, op, comm, &request);
+  return Started(env, rc, block ? "MPI_Ireduce_scatter_block" : "MPI_Ireduce_scatter", request);
+}
+
+// iscan(comm, send | null, recv, count, dtype, op, exclusive) → handle
+Napi::Value Iscan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  void* send;
+  Bytes recv;
+  MPI_Datatype type;
+  MPI_Op op;
+  if (comm == MPI_COMM_NULL || !SendBuffer(info, 1, &send) || !Buffer(info, 2, &recv) || !Reduction(info, 4, "iscan", &type, &op)) return env.Undefined();
+  bool exclusive = info[6].As<Napi::Boolean>().Value();
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  MPI_Request request;
+  int rc = exclusive ? MPI_Iexscan(send, recv.data, Int(info, 3), type, op, comm, &request) : MPI_Iscan(send, recv.data, Int(info, 3), type, op, comm, &request);
+  return Started(env, rc, exclusive ? "MPI_Iexscan" : "MPI_Iscan", request);
+}
+
 }  // namespace
 
 void InitCollectives(Napi::Env env, Napi::Object exports) {
@@ -119,6 +245,12 @@ void InitCollectives(Napi::Env env, Napi::Object exports) {
   exports.Set("ibcast", Napi::Function::New(env, Ibcast, "ibcast"));
   exports.Set("iallreduce", Napi::Function::New(env, Iallreduce, "iallreduce"));
   exports.Set("igatherv", Napi::Function::New(env, Igatherv, "igatherv"));
+  exports.Set("ireduce", Napi::Function::New(env, Ireduce, "ireduce"));
+  exports.Set("ialltoall", Napi::Function::New(env, Ialltoall, "ialltoall"));
+  exports.Set("ialltoallv", Napi::Function::New(env, Ialltoallv, "ialltoallv"));
+  exports.Set("iallgatherv", Napi::Function::New(env, Iallgatherv, "iallgatherv"));
+  exports.Set("ireduceScatter", Napi::Function::New(env, IreduceScatter, "ireduceScatter"));
+  exports.Set("iscan", Napi::Function::New(env, Iscan, "iscan"));
 }
 
 }  // namespace tslab

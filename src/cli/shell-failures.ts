@@ -2,8 +2,9 @@
  * Shell commands that failed in a notebook's cells, read back from the outputs the kernel
  * wrote: `!cmd` reports a non-zero exit on stderr as `[command exited with code N: cmd]` and
  * carries on, `%%sh --no-raise` as `[exit code N]`, plain `%%sh` fails the cell with a
- * ShellCommandError. The runner counts them, so a notebook whose `!parallel …` printed
- * `command not found` is not reported as simply `ok`.
+ * ShellCommandError (the first two are written by src/kernel/kernel.ts and src/magics/sh.ts;
+ * test/run-shell-failures.test.ts fails if they change). The runner counts them, so a notebook
+ * whose `!parallel …` printed `command not found` is not reported as simply `ok`.
  */
 import { sourceText, type Cell } from './notebook.js';
 

@@ -1,22 +1,18 @@
 /**
  * CSS added to every deck. nbconvert's reveal template keeps code cells' lines as they are, so
  * a line wider than the slide (960 px before reveal.js scales it) is cut off at its right edge
- * when projected. Here code and text outputs wrap instead, breaking long words only when a line
- * has no space left, and the wrapped part keeps the line's indentation plus a hanging indent
- * (`text-indent` cannot do that for `pre`, so continuation is marked by wrapping alone).
+ * when projected. Here code and text outputs wrap at the slide's edge instead (breaking inside
+ * a word only when a word alone is wider than the slide), at the font size the lecturer chose.
  */
 export const kSlidesStyle = `
 <style id="tsp-slides-style">
 .reveal .jp-InputArea pre, .reveal .jp-OutputArea pre, .reveal .highlight pre, .reveal pre {
   white-space: pre-wrap;
   overflow-wrap: anywhere;
-  overflow-x: hidden;
   max-width: 100%;
   box-sizing: border-box;
 }
 .reveal .jp-InputArea, .reveal .jp-InputArea-editor, .reveal .jp-OutputArea, .reveal .jp-Cell { min-width: 0; max-width: 100%; }
-.reveal .jp-InputArea-editor { overflow: hidden; }
-.reveal .jp-InputArea pre { font-size: 0.8em; }
 </style>
 `;
 

@@ -263,95 +263,311 @@ export class Communicator {
 
   // ==== Collectives, typed arrays ==============================================================
 
+  // The collectives that have a nonblocking twin check their arguments before anything starts,
+  // under #name(): on a nonblocking view (#start) a bad argument throws at the I-call, named after it.
+
   /** Fills `buf` on every rank with the root's `buf`. */
-  async Bcast(buf: TypedArray, root = 0): Promise<void> {
-    C.checkBuffer('Bcast', 'buf', buf);
-    return B.Bcast(this.#core, buf, C.checkRoot('Bcast', root, this.size));
+  Bcast(buf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Bcast');
+      C.checkBuffer(m, 'buf', buf);
+      return B.Bcast(this.#core, buf, C.checkRoot(m, root, this.size));
+    });
   }
 
   /** Element-wise `op` of every rank's `sendbuf` into the root's `recvbuf` (null elsewhere). */
-  async Reduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkRoot('Reduce', root, core.size);
-    const isRoot = core.rank === root;
-    const recv = C.checkRootBuffer('Reduce', 'recvbuf', recvbuf, isRoot);
-    const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer('Reduce', 'sendbuf', sendbuf);
-    if (recv) C.checkLength('Reduce', 'recvbuf', recv, send.length);
-    const acc = allocLike(send, send.length);
-    setElements(acc, send);
-    await B.Reduce(core, acc, recv, toOp(op), root);
+  Reduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce');
+      const core = this.#core;
+      C.checkRoot(m, root, core.size);
+      const isRoot = core.rank === root;
+      const recv = C.checkRootBuffer(m, 'recvbuf', recvbuf, isRoot);
+      const send = sendbuf === IN_PLACE && recv ? recv : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (recv) C.checkLength(m, 'recvbuf', recv, send.length);
+      const reduction = toOp(op);
+      const native = core.native?.Reduce?.(core, send === recv ? null : send, recv && recv.subarray(0, send.length), reduction, root);
+      if (native) return native;
+      const acc = allocLike(send, send.length);
+      setElements(acc, send);
+      return B.Reduce(core, acc, recv, reduction, root);
+    });
   }
 
   /** Element-wise `op` of every rank's `sendbuf` into every rank's `recvbuf`; `sendbuf` may be IN_PLACE. */
   Allreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
-    try {
-      const recv = C.checkBuffer('Allreduce', 'recvbuf', recvbuf);
-      const send = sendbuf === IN_PLACE ? recv : C.checkBuffer('Allreduce', 'sendbuf', sendbuf);
-      if (send !== recv) C.checkLength('Allreduce', 'recvbuf', recv, send.length);
+    return this.#checked(() => {
+      const m = this.#name('Allreduce');
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      const send = sendbuf === IN_PLACE ? recv : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send !== recv) C.checkLength(m, 'recvbuf', recv, send.length);
       return B.Allreduce(this.#core, send, send.length === recv.length ? recv : recv.subarray(0, send.length), toOp(op));
+    });
+  }
+
+  /** Every rank's `sendbuf`, one after another in rank order, into the root's `recvbuf`. */
+  Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Gather');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkRoot(m, root, core.size);
+      const recv = C.checkRootBuffer(m, 'recvbuf', recvbuf, core.rank === root);
+      const n = sendbuf.length;
+      if (recv) C.checkLength(m, 'recvbuf', recv, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      return B.Gatherv(core, sendbuf, recv, counts, B.packedDispls(counts), root, () => `Gather(root=${root})`);
+    });
+  }
+
+  /** Like Gather, with per-rank counts (and optional displacements) in elements: `[recvbuf, counts, displs?]`. */
+  Gatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Gatherv');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkRoot(m, root, core.size);
+      if (core.rank !== root) {
+        return B.Gatherv(core, sendbuf, null, [], [], root, () => `Gatherv(root=${root})`);
+      }
+      const [buf, counts, displs] = this.#vector(m, 'recv', recv);
+      if (counts[root]! > sendbuf.length) throw Errors.BufferSize(m, 'sendbuf', counts[root]!, sendbuf.length);
+      return B.Gatherv(core, sendbuf, buf, counts, displs, root, () => `Gatherv(root=${root})`);
+    });
+  }
+
+  /** Rank i gets the i-th block of `recvbuf.length` elements of the root's `sendbuf`. */
+  Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Scatter');
+      const core = this.#core;
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      C.checkRoot(m, root, core.size);
+      const send = C.checkRootBuffer(m, 'sendbuf', sendbuf, core.rank === root);
+      const n = recvbuf.length;
+      if (send) C.checkLength(m, 'sendbuf', send, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      return B.Scatterv(core, send, counts, B.packedDispls(counts), recvbuf, root, () => `Scatter(root=${root})`);
+    });
+  }
+
+  /** Like Scatter, with per-rank counts (and optional displacements): `[sendbuf, counts, displs?]` on the root. */
+  Scatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Scatterv');
+      const core = this.#core;
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      C.checkRoot(m, root, core.size);
+      if (core.rank !== root) return B.Scatterv(core, null, [], [], recvbuf, root, () => `Scatterv(root=${root})`);
+      const [buf, counts, displs] = this.#vector(m, 'send', send);
+      C.checkLength(m, 'recvbuf', recvbuf, counts[root]!);
+      return B.Scatterv(core, buf, counts, displs, recvbuf, root, () => `Scatterv(root=${root})`);
+    });
+  }
+
+  /** Every rank's `sendbuf`, in rank order, into every rank's `recvbuf`. */
+  Allgather(sendbuf: TypedArray, recvbuf: TypedArray): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Allgather');
+      const core = this.#core;
+      C.checkBuffer(m, 'sendbuf', sendbuf);
+      C.checkBuffer(m, 'recvbuf', recvbuf);
+      const n = sendbuf.length;
+      C.checkLength(m, 'recvbuf', recvbuf, n * core.size);
+      const counts = Array<number>(core.size).fill(n);
+      const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
+      if (native) return native;
+      return B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()').then(() =>
+        B.Bcast(core, recvbuf.subarray(0, n * core.size), 0),
+      );
+    });
+  }
+
+  /** Block i of `sendbuf` (recvbuf.length / size elements) goes to rank i; block j of `recvbuf` comes from rank j. */
+  Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Alltoall');
+      const size = this.size;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      if (recv.length % size !== 0) throw this.#notBlocks(m, 'recvbuf', recv);
+      const count = recv.length / size;
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send) C.checkLength(m, 'sendbuf', send, count * size);
+      return B.Alltoall(this.#core, send && send.subarray(0, count * size), recv, count, () => 'Alltoall()');
+    });
+  }
+
+  /** Alltoall with per-rank counts (and optional displacements): `[buf, counts, displs?]` on both sides. */
+  Alltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Alltoallv');
+      const [rbuf, rcounts, rdispls] = this.#vector(m, 'recv', recv);
+      const [sbuf, scounts, sdispls] = send === IN_PLACE ? [null, rcounts, rdispls] : this.#vector(m, 'send', send);
+      return B.Alltoallv(this.#core, sbuf, scounts, sdispls, rbuf, rcounts, rdispls, () => 'Alltoallv()');
+    });
+  }
+
+  /** Allgather with per-rank counts (and optional displacements): `recv` is `[buf, counts, displs?]`. */
+  Allgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Allgatherv');
+      const [buf, counts, displs] = this.#vector(m, 'recv', recv);
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      if (send) C.checkLength(m, 'sendbuf', send, counts[this.rank]!);
+      return B.Allgatherv(this.#core, send, buf, counts, displs, () => 'Allgatherv()');
+    });
+  }
+
+  /**
+   * Element-wise `op` of every rank's `sendbuf` (size blocks of recvbuf.length elements); rank i
+   * gets block i. IN_PLACE: the input is in recvbuf and block i lands at its start.
+   */
+  Reduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce_scatter_block');
+      const size = this.size;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      let send: TypedArray | null = null;
+      let count = recv.length;
+      if (sendbuf === IN_PLACE) {
+        if (recv.length % size !== 0) throw this.#notBlocks(m, 'recvbuf', recv);
+        count = recv.length / size;
+      } else {
+        send = C.checkBuffer(m, 'sendbuf', sendbuf);
+        C.checkLength(m, 'sendbuf', send, count * size);
+        send = send.subarray(0, count * size);
+      }
+      const counts = Array<number>(size).fill(count);
+      return B.Reduce_scatter(this.#core, send, recv, counts, toOp(op), true, () => 'Reduce_scatter_block()');
+    });
+  }
+
+  /**
+   * Element-wise `op` of every rank's `sendbuf`; rank i gets `recvcounts[i]` elements, in order.
+   * Without recvcounts each rank's recvbuf.length is its count (mpi4py). IN_PLACE needs recvcounts.
+   */
+  Reduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Promise<void> {
+    return this.#checked(() => {
+      const m = this.#name('Reduce_scatter');
+      const core = this.#core;
+      const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
+      const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
+      const reduction = toOp(op);
+      const run = (counts: readonly number[]): Promise<void> => {
+        const total = counts.reduce((a, c) => a + c, 0);
+        C.checkLength(m, send ? 'sendbuf' : 'recvbuf', send ?? recv, total);
+        C.checkLength(m, 'recvbuf', recv, counts[core.rank]!);
+        return B.Reduce_scatter(core, send && send.subarray(0, total), recv, counts, reduction, false, () => 'Reduce_scatter()');
+      };
+      if (recvcounts !== null) return run(C.checkCounts(m, 'recvcounts', recvcounts, core.size));
+      if (!send) throw Errors.BadArgument(m, 'IN_PLACE without recvcounts', 'pass recvcounts, one element count per rank');
+      return O.allgather(core, recv.length).then(run);
+    });
+  }
+
+  /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i), element by element. */
+  Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#checked(() => this.#scan(this.#name('Scan'), sendbuf, recvbuf, op, false));
+  }
+
+  /** Rank i's `recvbuf` gets sendbuf(0) op ... op sendbuf(i-1); rank 0's is left as it was. */
+  Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Promise<void> {
+    return this.#checked(() => this.#scan(this.#name('Exscan'), sendbuf, recvbuf, op, true));
+  }
+
+  #scan(method: string, sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: OpLike | undefined, exclusive: boolean): Promise<void> {
+    const recv = C.checkBuffer(method, 'recvbuf', recvbuf);
+    const send = sendbuf === IN_PLACE ? null : C.checkBuffer(method, 'sendbuf', sendbuf);
+    if (send) C.checkLength(method, 'recvbuf', recv, send.length);
+    const target = send ? recv.subarray(0, send.length) : recv;
+    const reduction = toOp(op);
+    return B.Scan(this.#core, send, target, reduction, exclusive, () => `${exclusive ? 'Exscan' : 'Scan'}(op=${reduction.name})`);
+  }
+
+  #notBlocks(method: string, arg: string, buf: TypedArray): Error {
+    return Errors.BadArgument(method, `${arg} has ${buf.length} elements, not a multiple of the ${this.size} ranks`, `give ${arg} one equal block per rank`);
+  }
+
+  // ==== Nonblocking collectives: Requests ======================================================
+
+  /**
+   * Starts a collective on its own tags (CommCore.nonblockingView) and returns its Request.
+   * It runs the blocking method's code, so arguments and results are the same.
+   */
+  #start(call: string, run: (view: Communicator) => Promise<void>): Request<void> {
+    const view = new Communicator(this.#core.nonblockingView());
+    view.#nonblocking = true;
+    const started = run(view);
+    view.#core.closeNative(); // its native MPI call, if any, has started: later steps use point-to-point
+    return Request.collective(this.#core, started, call);
+  }
+
+  /** Set on the view a nonblocking collective runs on. */
+  #nonblocking = false;
+
+  /** 'Bcast' as the user called it: 'Ibcast' on a nonblocking view. */
+  #name(blocking: string): string {
+    return this.#nonblocking ? `I${blocking[0]!.toLowerCase()}${blocking.slice(1)}` : blocking;
+  }
+
+  /** Runs `start`; a bad argument rejects the blocking call's promise, but throws at a nonblocking one. */
+  #checked(start: () => Promise<void>): Promise<void> {
+    if (this.#nonblocking) return start();
+    try {
+      return start();
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Every rank's `sendbuf`, one after another in rank order, into the root's `recvbuf`. */
-  async Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Gather', 'sendbuf', sendbuf);
-    C.checkRoot('Gather', root, core.size);
-    const recv = C.checkRootBuffer('Gather', 'recvbuf', recvbuf, core.rank === root);
-    const n = sendbuf.length;
-    if (recv) C.checkLength('Gather', 'recvbuf', recv, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    return B.Gatherv(core, sendbuf, recv, counts, B.packedDispls(counts), root, () => `Gather(root=${root})`);
+  Ibarrier(): Request<void> {
+    return this.#start('Ibarrier()', (c) => c.barrier());
   }
-
-  /** Like Gather, with per-rank counts (and optional displacements) in elements: `[recvbuf, counts, displs?]`. */
-  async Gatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Gatherv', 'sendbuf', sendbuf);
-    C.checkRoot('Gatherv', root, core.size);
-    if (core.rank !== root) {
-      return B.Gatherv(core, sendbuf, null, [], [], root, () => `Gatherv(root=${root})`);
-    }
-    const [buf, counts, displs] = this.#vector('Gatherv', 'recv', recv);
-    if (counts[root]! > sendbuf.length) throw Errors.BufferSize('Gatherv', 'sendbuf', counts[root]!, sendbuf.length);
-    return B.Gatherv(core, sendbuf, buf, counts, displs, root, () => `Gatherv(root=${root})`);
+  Ibcast(buf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Ibcast(root=${root})`, (c) => c.Bcast(buf, root));
   }
-
-  /** Rank i gets the i-th block of `recvbuf.length` elements of the root's `sendbuf`. */
-  async Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Scatter', 'recvbuf', recvbuf);
-    C.checkRoot('Scatter', root, core.size);
-    const send = C.checkRootBuffer('Scatter', 'sendbuf', sendbuf, core.rank === root);
-    const n = recvbuf.length;
-    if (send) C.checkLength('Scatter', 'sendbuf', send, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    return B.Scatterv(core, send, counts, B.packedDispls(counts), recvbuf, root, () => `Scatter(root=${root})`);
+  Ireduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op?: OpLike, root = 0): Request<void> {
+    return this.#start(`Ireduce(root=${root})`, (c) => c.Reduce(sendbuf, recvbuf, op, root));
   }
-
-  /** Like Scatter, with per-rank counts (and optional displacements): `[sendbuf, counts, displs?]` on the root. */
-  async Scatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Scatterv', 'recvbuf', recvbuf);
-    C.checkRoot('Scatterv', root, core.size);
-    if (core.rank !== root) return B.Scatterv(core, null, [], [], recvbuf, root, () => `Scatterv(root=${root})`);
-    const [buf, counts, displs] = this.#vector('Scatterv', 'send', send);
-    C.checkLength('Scatterv', 'recvbuf', recvbuf, counts[root]!);
-    return B.Scatterv(core, buf, counts, displs, recvbuf, root, () => `Scatterv(root=${root})`);
+  Iallreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iallreduce()', (c) => c.Allreduce(sendbuf, recvbuf, op));
   }
-
-  /** Every rank's `sendbuf`, in rank order, into every rank's `recvbuf`. */
-  async Allgather(sendbuf: TypedArray, recvbuf: TypedArray): Promise<void> {
-    const core = this.#core;
-    C.checkBuffer('Allgather', 'sendbuf', sendbuf);
-    C.checkBuffer('Allgather', 'recvbuf', recvbuf);
-    const n = sendbuf.length;
-    C.checkLength('Allgather', 'recvbuf', recvbuf, n * core.size);
-    const counts = Array<number>(core.size).fill(n);
-    await B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()');
-    await B.Bcast(core, recvbuf.subarray(0, n * core.size), 0);
+  Igather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Request<void> {
+    return this.#start(`Igather(root=${root})`, (c) => c.Gather(sendbuf, recvbuf, root));
+  }
+  Iallgather(sendbuf: TypedArray, recvbuf: TypedArray): Request<void> {
+    return this.#start('Iallgather()', (c) => c.Allgather(sendbuf, recvbuf));
+  }
+  Ialltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Request<void> {
+    return this.#start('Ialltoall()', (c) => c.Alltoall(sendbuf, recvbuf));
+  }
+  // The rest of mpi4py's nonblocking collectives, for code pasted from Python.
+  Igatherv(sendbuf: TypedArray, recv: VectorSpec | null, root = 0): Request<void> {
+    return this.#start(`Igatherv(root=${root})`, (c) => c.Gatherv(sendbuf, recv, root));
+  }
+  Iscatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Iscatter(root=${root})`, (c) => c.Scatter(sendbuf, recvbuf, root));
+  }
+  Iscatterv(send: VectorSpec | null, recvbuf: TypedArray, root = 0): Request<void> {
+    return this.#start(`Iscatterv(root=${root})`, (c) => c.Scatterv(send, recvbuf, root));
+  }
+  Iallgatherv(sendbuf: TypedArray | InPlace, recv: VectorSpec): Request<void> {
+    return this.#start('Iallgatherv()', (c) => c.Allgatherv(sendbuf, recv));
+  }
+  Ialltoallv(send: VectorSpec | InPlace, recv: VectorSpec): Request<void> {
+    return this.#start('Ialltoallv()', (c) => c.Alltoallv(send, recv));
+  }
+  Ireduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Ireduce_scatter_block()', (c) => c.Reduce_scatter_block(sendbuf, recvbuf, op));
+  }
+  Ireduce_scatter(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, recvcounts: readonly number[] | null = null, op?: OpLike): Request<void> {
+    return this.#start('Ireduce_scatter()', (c) => c.Reduce_scatter(sendbuf, recvbuf, recvcounts, op));
+  }
+  Iscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iscan()', (c) => c.Scan(sendbuf, recvbuf, op));
+  }
+  Iexscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op?: OpLike): Request<void> {
+    return this.#start('Iexscan()', (c) => c.Exscan(sendbuf, recvbuf, op));
   }
 
   #vector(method: string, arg: string, spec: VectorSpec | null): [TypedArray, readonly number[], readonly number[]] {
@@ -368,7 +584,7 @@ export class Communicator {
   }
 
   #native(name: 'Barrier'): Promise<void> | undefined {
-    return this.#core.transport.collectives?.[name]?.(this.#core);
+    return this.#core.native?.[name]?.(this.#core);
   }
 
   // ==== Communicators and topologies ===========================================================

@@ -6,7 +6,7 @@
 import { allocLike, type TypedArray } from './buffers.js';
 import { PROC_NULL, ANY_TAG } from './constants.js';
 import { OpRecord } from './engine.js';
-import type { CommHandle, Transport, TransportOp } from './transport.js';
+import type { CommHandle, NativeCollectives, Transport, TransportOp } from './transport.js';
 
 /** Context ids a rank has handed out; shared by every communicator of the rank. */
 export interface ContextAllocator {
@@ -24,8 +24,16 @@ export class CommCore implements CommHandle {
   readonly contexts: ContextAllocator;
   /** Communicator rank of each world rank, -1 for non-members. */
   readonly #local: Int32Array;
+  /**
+   * Added to the tags of collective messages. 0 for blocking collectives; each nonblocking one
+   * runs on a view with its own base (see nonblockingView), so two collectives in flight on one
+   * communicator never take each other's messages.
+   */
+  readonly collTagBase: number;
+  #nonblocking = 0;
+  #nativeOpen = true;
 
-  constructor(transport: Transport, context: number, group: readonly number[], contexts: ContextAllocator) {
+  constructor(transport: Transport, context: number, group: readonly number[], contexts: ContextAllocator, collTagBase = 0) {
     this.transport = transport;
     this.context = context;
     this.collContext = context + 1;
@@ -35,6 +43,34 @@ export class CommCore implements CommHandle {
     this.#local = new Int32Array(transport.size).fill(-1);
     group.forEach((world, local) => (this.#local[world] = local));
     this.rank = this.#local[transport.rank]!;
+    this.collTagBase = collTagBase;
+  }
+
+  /**
+   * The same communicator with collective tags of its own, for one nonblocking collective.
+   * Every rank starts collectives in the same order (MPI's rule), so the n-th nonblocking one
+   * gets the same tags on every rank. Tags wrap after kNonblockingTags collectives in flight.
+   */
+  /**
+   * The transport's native collectives (MPI's), while this communicator may still start them.
+   * MPI needs every rank to start collectives in one order. A blocking collective has the
+   * communicator to itself until it returns; a nonblocking one may start its native call only
+   * at the moment it is called (closeNative() after that): a later step of its own algorithm
+   * (an Allreduce with a user Op ending in Bcast) could otherwise come before or after another
+   * collective on different ranks, so those steps run on point-to-point.
+   */
+  get native(): NativeCollectives | undefined {
+    return this.#nativeOpen ? this.transport.collectives : undefined;
+  }
+
+  closeNative(): void {
+    this.#nativeOpen = false;
+  }
+
+  nonblockingView(): CommCore {
+    const n = this.#nonblocking;
+    this.#nonblocking = (n + 1) % kNonblockingTags;
+    return new CommCore(this.transport, this.context, this.group, this.contexts, kCollTagStride * (n + 1));
   }
 
   #scratch: TypedArray | undefined;
@@ -75,17 +111,23 @@ export class CommCore implements CommHandle {
 
   sendObject(dest: number, tag: number, value: unknown, coll = false): TransportOp {
     if (dest === PROC_NULL) return nullSend();
-    return this.transport.sendObject(this.group[dest]!, coll ? this.collContext : this.context, tag, value);
+    return coll
+      ? this.transport.sendObject(this.group[dest]!, this.collContext, tag + this.collTagBase, value)
+      : this.transport.sendObject(this.group[dest]!, this.context, tag, value);
   }
 
   sendBuffer(dest: number, tag: number, view: TypedArray, coll = false): TransportOp {
     if (dest === PROC_NULL) return nullSend();
-    return this.transport.sendBuffer(this.group[dest]!, coll ? this.collContext : this.context, tag, view);
+    return coll
+      ? this.transport.sendBuffer(this.group[dest]!, this.collContext, tag + this.collTagBase, view)
+      : this.transport.sendBuffer(this.group[dest]!, this.context, tag, view);
   }
 
   recv(source: number, tag: number, into: TypedArray | null, coll = false): TransportOp {
     if (source === PROC_NULL) return nullReceive();
-    return this.transport.recv(this.toWorld(source), coll ? this.collContext : this.context, tag, into);
+    return coll
+      ? this.transport.recv(this.toWorld(source), this.collContext, tag + this.collTagBase, into)
+      : this.transport.recv(this.toWorld(source), this.context, tag, into);
   }
 
   /**
@@ -113,6 +155,11 @@ export class CommCore implements CommHandle {
 }
 
 const isDone = (op: TransportOp): boolean => op.done;
+
+/** Collective algorithms use tags below this (collectives/objects.ts); each nonblocking view adds a multiple. */
+const kCollTagStride = 32;
+/** Nonblocking collectives in flight on one communicator before tags repeat: the largest tag stays within 32767, MPI's smallest TAG_UB. */
+const kNonblockingTags = 1022;
 
 function nullSend(): TransportOp {
   const op = new OpRecord();

@@ -50,7 +50,7 @@ export const Errors = {
     return commError(
       'MPI_ERR_BUFFER',
       `${method}: ${arg} must be a typed array (e.g. Float64Array), got ${describe(value)}; ` +
-        `use the lower-case ${method.toLowerCase()}() for other values`,
+        `use the lower-case ${lowerCase(method)}() for other values`,
       TypeError,
     );
   },
@@ -159,6 +159,14 @@ export const Errors = {
     return new Error(`could not start the ranks on { backend: '${backend}' }: ${reason}; check the rank code or try the other backend`);
   },
 };
+
+/** The lower-case call for other values: Isend → isend, but Ibcast → bcast and Gatherv → gather (no ibcast, no gatherv). */
+function lowerCase(method: string): string {
+  return method
+    .toLowerCase()
+    .replace(/^i(?=(bcast|reduce|allreduce|gather|allgather|alltoall|scatter|scan|exscan)v?$)/, '')
+    .replace(/^(gather|allgather|alltoall|scatter)v$/, '$1');
+}
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';

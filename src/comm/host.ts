@@ -16,6 +16,8 @@ export interface RankEvents {
   aborted(rank: number, code: number): void;
   /** The rank is gone and all its output has been delivered. */
   exited(rank: number, how: string, clean: boolean): void;
+  /** Any other tagged message of the rank (a session's cell results, src/comm/session/). */
+  message?(rank: number, message: { readonly type: string }): void;
 }
 
 export interface RankState {
@@ -37,4 +39,10 @@ export interface RankHost {
    * must then start nothing more, and free what it made after stop() looked.
    */
   stop(): Promise<void>;
+  /** Sends a tagged message to a running rank (sessions); false when it cannot be delivered. */
+  post?(rank: number, message: object): boolean;
+  /** Stops the code the given ranks are running without ending them, where the backend can (threads). */
+  interruptBusy?(ranks: readonly number[]): Promise<void>;
+  /** Where each rank runs, for a status line: "pid 1234", "thread 7", "node2 pid 99". */
+  where?(): string[];
 }

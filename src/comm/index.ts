@@ -11,13 +11,14 @@ import { world } from './world.js';
 
 export { Communicator, CartComm, type VectorSpec } from './communicator.js';
 export { Request } from './request.js';
-/** Request.waitall / waitany / testall, also as plain functions. */
-export const { waitall, waitany, testall } = Request;
+/** Request.waitall / waitany / testall / waitsome / testsome / testany, also as plain functions. */
+export const { waitall, waitany, testall, waitsome, testsome, testany } = Request;
 export { Status } from './status.js';
 export { Op, SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, MAXLOC, MINLOC, type OpName, type OpLike } from './ops.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, IN_PLACE, type InPlace } from './constants.js';
 export { wtime, wtick } from './wtime.js';
 export { processorName, Get_processor_name } from './processor-name.js';
+export { MPI } from './mpi4py-namespace.js';
 export { dimsCreate } from './topology.js';
 export { type TypedArray } from './buffers.js';
 export { runRanks, kDefaultOptions, type RunRanksOptions, type RankFunction, type LaunchBackend } from './launcher.js';

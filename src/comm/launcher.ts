@@ -149,7 +149,7 @@ export async function runRanks<R = unknown, D = unknown>(options: RunRanksOption
  * Every kWatchdogMs, looks at what the ranks do; once all unfinished ranks have stayed asleep
  * in communication (none woke in between) for `timeout` seconds, reports the deadlock.
  */
-function startWatchdog(host: RankHost, timeout: number, done: () => boolean[], settle: (e: Error) => void): NodeJS.Timeout {
+export function startWatchdog(host: RankHost, timeout: number, done: () => boolean[], settle: (e: Error) => void): NodeJS.Timeout {
   let since = 0;
   let lastWakes: number[] = [];
   const timer = setInterval(() => {

@@ -15,7 +15,9 @@ export type RankProgram =
   /** A script file (.ts compiled on load, .js, .mjs) with its argv. */
   | { readonly kind: 'script'; readonly file: string; readonly args: readonly string[]; readonly cwd: string }
   /** Notebook code made self-contained by src/ship; `entry` names the rank function in it. */
-  | { readonly kind: 'shipment'; readonly shipment: Shipment; readonly entry: string; readonly data?: unknown };
+  | { readonly kind: 'shipment'; readonly shipment: Shipment; readonly entry: string; readonly data?: unknown }
+  /** An %mpirun session: the rank stays up and runs the cells it is sent (src/comm/session/). */
+  | { readonly kind: 'session'; readonly cwd: string };
 
 export type ToHost =
   | { readonly [kMessageTag]: true; readonly type: 'ready' }

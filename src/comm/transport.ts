@@ -69,6 +69,25 @@ export interface NativeCollectives {
     displs: readonly number[],
     root: number,
   ): Promise<void> | undefined;
+  // Counts and displacements are in elements; a null sendbuf is IN_PLACE (the data is in recvbuf).
+  /** recvbuf is null off the root; sendbuf null only on the root. */
+  Reduce?(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray | null, op: Op, root: number): Promise<void> | undefined;
+  /** `count` elements to and from each rank. */
+  Alltoall?(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number): Promise<void> | undefined;
+  Alltoallv?(
+    comm: CommHandle,
+    sendbuf: TypedArray | null,
+    sendCounts: readonly number[],
+    sendDispls: readonly number[],
+    recvbuf: TypedArray,
+    recvCounts: readonly number[],
+    recvDispls: readonly number[],
+  ): Promise<void> | undefined;
+  Allgatherv?(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], displs: readonly number[]): Promise<void> | undefined;
+  /** Rank i gets `counts[i]` elements of the reduction (all counts equal: MPI_Reduce_scatter_block). */
+  Reduce_scatter?(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], op: Op, block: boolean): Promise<void> | undefined;
+  /** Inclusive (MPI_Scan) or exclusive (MPI_Exscan) prefix reduction. */
+  Scan?(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean): Promise<void> | undefined;
 }
 
 export interface Transport {

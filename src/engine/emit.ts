@@ -71,9 +71,14 @@ export function emitCellText(typed: string, options: EmitOptions): EmittedText {
   const original = parse(typed);
   const declarations = declarationsOf(original);
   const source = importsAsRequires(original);
-  const analysisFile = source === typed ? original : parse(source);
-  const scopes = analyzeScopes(analysisFile);
   const exported = declarations.map((d) => d.name);
+  // The export list goes after the last line, so it cannot move any line of the cell. It is
+  // always there, even empty: it makes the cell a module, where a top-level `await (…)` is an
+  // await (in a script TypeScript reads it as a call of a function named `await`).
+  const text = `${source}\n;export { ${exported.join(', ')} };\n`;
+  const analysisFile = parse(text);
+  const statements = analysisFile.statements.slice(0, -1); // the cell's own, without the export
+  const scopes = analyzeScopes(analysisFile);
   const rewrite = new Set<number>();
   const free: string[] = [];
   for (const ref of scopes.references) {
@@ -82,11 +87,9 @@ export function emitCellText(typed: string, options: EmitOptions): EmittedText {
     else if (!free.includes(ref.name)) free.push(ref.name);
   }
   const isAsync = hasTopLevelAwait(analysisFile);
-  const last = analysisFile.statements.at(-1);
+  const last = statements.at(-1);
   const hasValue = options.captureLastExpression && !!last && ts.isExpressionStatement(last);
 
-  // The export list goes after the last line, so it cannot move any line of the cell.
-  const text = exported.length ? `${source}\n;export { ${exported.join(', ')} };\n` : source;
   // Matched by the expression's end: the appended `;export` can become the statement's own `;`.
   const lastEnd = hasValue ? (last as ts.ExpressionStatement).expression.end : -1;
   const { js, mapText } = transpile(options.fileName, text, [

@@ -11,6 +11,7 @@ import { EmitWorker } from './emit-worker.js';
 import { LineMap } from './source-map.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { CellRequire, compileCell, kWrapperLines, wrapCell, type CellFunction } from './executor.js';
+import { declarationsFor, topLevelNames } from './scoped.js';
 import { SourceRegistry } from './sources.js';
 
 const kEmitCacheSize = 256;
@@ -58,6 +59,21 @@ export interface ShippableFunction {
   readonly line: number;
   readonly column: number;
   readonly isAsync: boolean;
+}
+
+/** What a scope outside the notebook namespace has declared so far (see compileScoped). */
+export interface ScopeDeclarations {
+  /** Every name the scope has, values and types. */
+  readonly names: readonly string[];
+  /** Their declarations, as the checker writes them (a .d.ts text). */
+  readonly declarations: string;
+}
+
+export interface ScopedFunction extends ShippableFunction {
+  /** Value names the cell declares at its top level. */
+  readonly declared: readonly string[];
+  /** The scope after this cell, for the next one. */
+  readonly scope: ScopeDeclarations;
 }
 
 export interface EngineOptions {
@@ -180,6 +196,36 @@ export class Engine {
     return { code, file: options.file, line, column, isAsync: true };
   }
 
+  /**
+   * Compiles a cell for a scope of its own on another thread or process (an %mpirun session's
+   * ranks): checked against the notebook's declarations with `scope.declarations` laid over
+   * them; emitted like a notebook cell, so its top-level names are written to `exports` (the
+   * scope) and earlier names, the scope's and the notebook's, are read from it. The code is
+   * `(async function () { … })`; the notebook's names in it stay free for shipping to resolve.
+   */
+  async compileScoped(source: string, options: CompileOptions & { scope: ScopeDeclarations }): Promise<ScopedFunction> {
+    await this.#ensurePrelude();
+    const { scope } = options;
+    const base = this.#checker.check(this.#declarations, scope.declarations).declarations;
+    const previous = new Set([...this.#names(), ...scope.names]);
+    const [emitted, checked] = await this.#emitWhileChecking(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
+      this.#check(source, options, options.lineOffset ?? 0, 0, base),
+    );
+    const script = wrapCell(emitted.js, true);
+    this.#register(options, emitted.map, script, options.lineOffset ?? 0);
+    const declared = topLevelNames(source);
+    const names = [...new Set([...scope.names, ...declared])];
+    return {
+      code: `(async function () {\n${emitted.js}\n})`,
+      file: options.file,
+      line: 1,
+      column: 0,
+      isAsync: true,
+      declared: emitted.declarations.map((d) => d.name),
+      scope: { names, declarations: declarationsFor(checked.declarations, new Set(names)) },
+    };
+  }
+
   /** Binds a name in the namespace and declares its type to the checker. */
   bind(name: string, value: unknown, type = 'any'): void {
     this.namespace[name] = value;
@@ -241,12 +287,13 @@ export class Engine {
 
   #isAsync(source: string): boolean {
     const ts = require('typescript') as typeof TS; // the emitter's compiler, loaded when first needed here
-    return hasTopLevelAwait(ts.createSourceFile('x.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
+    // As a module (the `export {}`), so that a top-level `await (…)` reads as an await.
+    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
   }
 
   /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
-  #check(text: string, options: CompileOptions, lineOffset: number, firstLineShift: number) {
-    const checked = this.#checker.check(this.#declarations, text);
+  #check(text: string, options: CompileOptions, lineOffset: number, firstLineShift: number, declarations = this.#declarations) {
+    const checked = this.#checker.check(declarations, text);
     const diagnostics = options.untyped ? checked.diagnostics.filter((d) => d.code < kFirstTypeErrorCode) : checked.diagnostics;
     if (diagnostics.length > 0) {
       throw new CompileError(

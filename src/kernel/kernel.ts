@@ -6,10 +6,10 @@
 import type { Engine } from '../engine/engine.js';
 import { isSilentResult, toMimeBundle } from '../display/bundle.js';
 import { installSink } from '../display/sink.js';
-import { parseArgs } from '../magics/args.js';
+import { checkBody, parseArgs } from '../magics/args.js';
 import type { MagicRegistry } from '../magics/registry.js';
 import { shellLine, stopAllShells } from '../magics/sh.js';
-import { UsageError, type MagicKind } from '../magics/types.js';
+import type { MagicKind } from '../magics/types.js';
 import { ExecState } from '../protocol/io-messages.js';
 import type { IoThread, KernelRequest } from '../protocol/io-host.js';
 import type { ExecuteRequestContent, MessageHeader } from '../protocol/messages.js';
@@ -261,9 +261,7 @@ export class Kernel {
       return undefined;
     }
     const spec = magics.get(kind, name);
-    if (kind === 'cell' && !body.trim() && spec.args.every((a) => a.kind !== 'rest')) {
-      throw new UsageError(`%%${name} is a cell magic, but the cell body is empty: put the code below the %%${name} line`);
-    }
+    checkBody(spec, body);
     const args = parseArgs(spec, line);
     const ctx = createMagicContext(scope, { spec, args, line, body, bodyLine });
     return scope.runUser(async () => spec.handler(ctx));

@@ -58,6 +58,10 @@ export function createMagicContext(
       const f = await engine.compileForShipping(source, { ...compileOptions(options.lineOffset), params: options.params, paramTypes: options.paramTypes });
       return { code: f.code, origin: { file: f.file, line: f.line, column: f.column }, provided: options.params, isAsync: f.isAsync };
     },
+    async compileScoped(source, options) {
+      const f = await engine.compileScoped(source, { ...compileOptions(options.lineOffset), scope: options.scope });
+      return { code: f.code, origin: { file: f.file, line: f.line, column: f.column }, declared: f.declared, scope: f.scope };
+    },
     setVariable(name, value, type) {
       engine.bind(name, value, type);
       scope.definitions.registerBinding(name, `%${invocation.spec.name}`);

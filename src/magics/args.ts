@@ -148,7 +148,8 @@ function findOption(label: string, options: readonly (ValueOption | FlagOption)[
 }
 
 function convert(label: string, arg: ValueOption | Positional, raw: string, shown: string): string | number {
-  const describe = arg.min !== undefined ? ` ≥ ${arg.min}` : '';
+  const describe = describeBounds(arg);
+  const kind = arg.type === 'integer' ? 'an integer' : 'a number';
   let value: string | number = raw;
   if (arg.type === 'integer') {
     if (!/^[+-]?\d+$/.test(raw)) throw new UsageError(`${label}: ${shown} must be an integer${describe}, got '${raw}'`);
@@ -157,8 +158,11 @@ function convert(label: string, arg: ValueOption | Positional, raw: string, show
     value = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${label}: ${shown} must be a number${describe}, got '${raw}'`);
   }
-  if (typeof value === 'number' && arg.min !== undefined && value < arg.min) {
-    throw new UsageError(`${label}: ${shown} must be ${arg.type === 'integer' ? 'an integer' : 'a number'}${describe}, got ${raw}`);
+  if (typeof value === 'number' && ((arg.min !== undefined && value < arg.min) || (arg.max !== undefined && value > arg.max))) {
+    throw new UsageError(`${label}: ${shown} must be ${kind}${describe}, got ${raw}`);
+  }
+  if (arg.pattern && !arg.pattern.regex.test(raw)) {
+    throw new UsageError(`${label}: ${shown} ${raw} is not ${arg.pattern.expected}; ${arg.pattern.fix}`);
   }
   if (arg.choices && !arg.choices.includes(String(value))) {
     const hint = closest(String(value), arg.choices);
@@ -167,6 +171,25 @@ function convert(label: string, arg: ValueOption | Positional, raw: string, show
     );
   }
   return value;
+}
+
+/** ' ≥ 1', ' ≤ 256', ' from 1 to 256' or ''. */
+function describeBounds(arg: ValueOption | Positional): string {
+  if (arg.min !== undefined && arg.max !== undefined) return ` from ${arg.min} to ${arg.max}`;
+  if (arg.min !== undefined) return ` ≥ ${arg.min}`;
+  return arg.max !== undefined ? ` ≤ ${arg.max}` : '';
+}
+
+/**
+ * Refuses the empty body of a cell magic that needs one (MagicSpec.body), with one message
+ * built from the magic's name and what its body holds.
+ */
+export function checkBody(spec: MagicSpec, body: string): void {
+  if (spec.kind !== 'cell' || body.trim() !== '') return;
+  const required = spec.body ? spec.body === 'required' : spec.args.every((a) => a.kind !== 'rest');
+  if (!required) return;
+  const label = magicLabel(spec);
+  throw new UsageError(`${label} is a cell magic, but the cell body is empty: write ${spec.bodyHolds ?? 'the code'} below the ${label} line`);
 }
 
 function example(spec: MagicSpec, option: ArgumentSpec): string {

@@ -12,3 +12,10 @@ export function formatSeconds(seconds: number, precision = 3): string {
   }
   return `${seconds} s`;
 }
+
+/** Formats durations in the one unit that suits `reference` (a table's column keeps its unit). */
+export function secondsIn(reference: number, precision = 3): (seconds: number) => string {
+  const units: [string, number][] = [['s', 1], ['ms', 1e-3], ['µs', 1e-6], ['ns', 1e-9]];
+  const [unit, scale] = units.find(([, s]) => reference >= s) ?? units[units.length - 1]!;
+  return (seconds) => `${Number((seconds / scale).toPrecision(precision))} ${unit}`;
+}

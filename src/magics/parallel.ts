@@ -7,6 +7,7 @@
 import {
   compileParallelCell,
   formatMessage,
+  kMaxThreads,
   numThreads,
   ParallelCompileError,
   parallelRuntime,
@@ -16,9 +17,8 @@ import {
   threadId,
   type Schedule,
 } from '../parallel/index.js';
-import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
-
-const kMaxThreads = 256;
+import { checkBody } from './args.js';
+import type { ArgumentSpec, MagicContext, MagicSpec } from './types.js';
 
 const parallelArgs: readonly ArgumentSpec[] = [
   {
@@ -27,6 +27,7 @@ const parallelArgs: readonly ArgumentSpec[] = [
     aliases: ['n'],
     type: 'integer',
     min: 1,
+    max: kMaxThreads,
     metavar: 'N',
     help: 'threads per loop, the kernel thread included (default: numThreads(), the number of CPU cores).',
   },
@@ -36,6 +37,11 @@ const parallelArgs: readonly ArgumentSpec[] = [
     type: 'string',
     default: 'static',
     metavar: 'KIND[,CHUNK]',
+    pattern: {
+      regex: /^(static|dynamic)(,0*[1-9]\d*)?$/,
+      expected: 'a schedule',
+      fix: 'use static, dynamic, static,CHUNK or dynamic,CHUNK (e.g. --schedule dynamic,64)',
+    },
     help:
       'static: one block of iterations per thread (default; static,CHUNK deals chunks round robin); ' +
       'dynamic: threads take chunks of CHUNK iterations from a shared counter (for uneven iterations).',
@@ -59,24 +65,26 @@ export const parallelCell: MagicSpec = {
     'the rest of the cell runs as usual. Variables declared in the body are private; outer numbers that are only read ' +
     'are copied; `x += e`, `x -= e`, `x *= e`, `x /= e`, `x = Math.max(x, e)`, `x = Math.min(x, e)` are reductions ' +
     '(each thread starts from 0, 1 or ±Infinity; the starting value is combined once); any other write to an outer ' +
-    'number is shared and races, with a warning. Typed arrays are shared memory (allocate them with shared(Float64Array, n)). ' +
+    'number is shared and races, with a warning. Typed arrays are the caller\'s own: every write reaches them (an ordinary ' +
+    'array is copied into shared memory and back on each run; allocate with shared(Float64Array, n) to share it without copies). ' +
+    'An array every thread updates, such as a histogram, is a declared reduction: prange(n).reduction(\'+\', h) gives each ' +
+    'thread a private copy, combined into h in thread order at the end (operators + * max min). ' +
     'Functions the body calls are sent to the threads. numThreads() and threadId() tell a body where it runs.',
   examples: [
     '%%parallel -n 2',
     'function integrateExp(x0: number, x1: number, dx: number): number { … for (const i of prange(1, n - 1)) tot += … }',
     '%timeit integrateExp(0, 1, 1e-8)',
     '%%parallel --schedule dynamic,64',
+    'for (const i of prange(x.length).reduction(\'+\', h)) h[bin(x[i])] += 1;',
   ],
   args: parallelArgs,
+  bodyHolds: 'the code with its prange loops',
   handler: runParallelCell,
 };
 
 async function runParallelCell(ctx: MagicContext): Promise<unknown> {
-  if (ctx.body.trim() === '') {
-    throw new UsageError('%%parallel is a cell magic, but the cell body is empty; write the code with its prange loops below the %%parallel line');
-  }
+  checkBody(ctx.spec, ctx.body); // the kernel checked it; this handler also runs without one (its tests)
   const threads = ctx.args.threads as number | undefined;
-  if (threads !== undefined && threads > kMaxThreads) throw new UsageError(`%%parallel: -n ${threads} is too many; at most ${kMaxThreads} threads`);
   const schedule = parseSchedule(String(ctx.args.schedule ?? 'static'));
 
   const runtime = parallelRuntime();
@@ -101,12 +109,8 @@ async function runParallelCell(ctx: MagicContext): Promise<unknown> {
   return ctx.execute(compiled.code, { lineOffset });
 }
 
-/** `static`, `dynamic`, `static,64`, `dynamic,8`. */
+/** `static`, `dynamic`, `static,64`, `dynamic,8`: a value that --schedule's pattern accepted. */
 export function parseSchedule(text: string): Schedule {
-  const m = /^(static|dynamic)(?:,(\d+))?$/.exec(text.trim());
-  const chunk = m?.[2] === undefined ? 0 : Number(m[2]);
-  if (!m || (m[2] !== undefined && chunk < 1)) {
-    throw new UsageError(`%%parallel: --schedule ${text} is not a schedule; use static, dynamic, static,CHUNK or dynamic,CHUNK (e.g. --schedule dynamic,64)`);
-  }
-  return { kind: m[1] as Schedule['kind'], chunk };
+  const [kind, chunk] = text.trim().split(',');
+  return { kind: kind as Schedule['kind'], chunk: chunk === undefined ? 0 : Number(chunk) };
 }

@@ -7,7 +7,7 @@
  */
 import { kToMimeBundle, type DisplayHandle, type MimeBundle } from '../display/types.js';
 import { formatProgress, type ProgressCallback, type ProgressReport } from '../pool/progress.js';
-import { kDefaultPoolOptions, type Backend } from '../pool/options.js';
+import { isProgressAfter, kDefaultPoolOptions, kProgressAfterRule, type Backend } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import { UsageError, type ArgumentSpec, type MagicContext, type MagicSpec } from './types.js';
 
@@ -31,7 +31,15 @@ const poolArgs: readonly ArgumentSpec[] = [
     value: 'processes',
     help: 'workers are child processes (one pid each); switching backend replaces the pool.',
   },
-  { kind: 'option', name: 'name', type: 'string', default: 'pool', metavar: 'NAME', help: 'the notebook variable the pool is bound to.' },
+  {
+    kind: 'option',
+    name: 'name',
+    type: 'string',
+    default: 'pool',
+    metavar: 'NAME',
+    pattern: { regex: /^[A-Za-z_$][\w$]*$/, expected: 'a variable name', fix: 'e.g. %pool --name workers 4' },
+    help: 'the notebook variable the pool is bound to.',
+  },
   {
     kind: 'option',
     name: 'progress-after',
@@ -80,12 +88,11 @@ export const poolLine: MagicSpec = {
 async function runPoolMagic(ctx: MagicContext): Promise<undefined> {
   const pools = ctx.state('pools', () => new Map<string, Entry>());
   const name = ctx.args.name as string;
-  if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new UsageError(`%pool: --name ${name} is not a variable name (e.g. %pool --name workers 4)`);
   const workers = ctx.args.workers as number | undefined;
   const backend = ctx.args.backend as Backend | undefined;
   const progressAfter = ctx.args.progressAfter as number | undefined;
-  if (progressAfter !== undefined && progressAfter !== -1 && progressAfter < 0) {
-    throw new UsageError(`%pool: --progress-after must be seconds >= 0, or -1 for never; got ${progressAfter}`);
+  if (progressAfter !== undefined && !isProgressAfter(progressAfter)) {
+    throw new UsageError(`%pool: --progress-after must be ${kProgressAfterRule}; got ${progressAfter}`);
   }
   const entry = pools.get(name);
 

@@ -8,13 +8,12 @@
 import { availableParallelism } from 'node:os';
 import { plotly } from '../display/plotly.js';
 import { table } from '../display/table.js';
-import { forceThreads } from '../parallel/index.js';
+import { forceThreads, kMaxThreads } from '../parallel/index.js';
 import { machineCeiling } from '../trace/ceiling.js';
 import { ScalingResult } from '../trace/scaling.js';
-import { formatSeconds } from './format-time.js';
+import { secondsIn } from './format-time.js';
 import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 
-const kMaxThreads = 256;
 
 export const scalingLine: MagicSpec = {
   name: 'scaling',
@@ -78,7 +77,7 @@ async function runScaling(ctx: MagicContext): Promise<ScalingResult> {
   const ceiling = ctx.args.noCeiling ? undefined : machineCeiling(counts);
   const result = new ScalingResult(timings, ceiling);
   ctx.display(plotly(result.figure(`Scaling of ${expression.length > 60 ? `${expression.slice(0, 57)}…` : expression}`)));
-  ctx.display(table(result.tableRows((s) => formatSeconds(s)), { caption: result.describe() }));
+  ctx.display(table(result.tableRows(secondsIn(result.rows[0]!.seconds)), { caption: result.describe() }));
   ctx.stdout(`${result.describe()}\n`);
   return result;
 }

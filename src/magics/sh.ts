@@ -106,8 +106,8 @@ export const shCell: MagicSpec = {
     'As in !cmd lines, {expr} is replaced by the value of a TypeScript expression and $name by a notebook variable; {{, }} and $$name give {, } and $name, and what is not a notebook name ($HOME, {} of xargs) is left to the shell.',
   examples: ['%%sh\nseq 8 | xargs -P 4 -I{} echo job {}', '%%sh\necho "n = $n, twice: {2 * n}, home: $HOME"'],
   args: [{ kind: 'flag', name: 'no-raise', dest: 'noRaise', help: 'Report a non-zero exit code without failing the cell.' }],
+  bodyHolds: 'the script',
   handler: async (ctx) => {
-    if (!ctx.body.trim()) throw new UsageError('%%sh is a cell magic, but the cell body is empty: put the script below the %%sh line');
     const script = await expandCommand(ctx.body, ctx);
     const { code, signal } = await runShell(script, { cwd: ctx.cwd, signal: ctx.signal, stdout: ctx.stdout, stderr: ctx.stderr });
     if (ctx.signal.aborted) return undefined;

@@ -13,6 +13,7 @@ import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 export const timelineCell: MagicSpec = {
   name: 'timeline',
   kind: 'cell',
+  bodyHolds: 'the code to trace (e.g. await pool.map(f, xs))',
   description:
     "Run the cell and draw what its parallel work did: one row per pool worker or %%parallel thread, a bar per task or chunk " +
     '(orange: the batch travelling to and from its worker), gaps where the row was idle. A table gives per row the busy and ' +
@@ -27,7 +28,6 @@ export const timelineCell: MagicSpec = {
 };
 
 async function runTimeline(ctx: MagicContext): Promise<unknown> {
-  if (ctx.body.trim() === '') throw new UsageError('%%timeline is a cell magic, but the cell body is empty; put the code to trace (e.g. await pool.map(f, xs)) below the %%timeline line');
   const out = ctx.args.out === undefined ? undefined : String(ctx.args.out);
   if (out !== undefined && !/^[A-Za-z_$][\w$]*$/.test(out)) throw new UsageError(`%%timeline: --out ${out} is not a variable name; use a name such as --out tl`);
   const trace = startTrace();

@@ -27,8 +27,10 @@ export interface ValueOption extends ArgBase {
   readonly type: 'integer' | 'number' | 'string';
   /** Allowed values, checked after conversion; errors list them with a did-you-mean. */
   readonly choices?: readonly string[];
-  /** Inclusive lower bound for numbers. */
+  /** Inclusive bounds for numbers. */
   readonly min?: number;
+  readonly max?: number;
+  readonly pattern?: ValuePattern;
   readonly default?: string | number;
   /** `--out A --out B` collects ['A', 'B']. */
   readonly repeatable?: boolean;
@@ -47,7 +49,21 @@ export interface Positional extends ArgBase {
   readonly type: 'integer' | 'number' | 'string';
   readonly optional?: boolean;
   readonly min?: number;
+  readonly max?: number;
+  readonly pattern?: ValuePattern;
   readonly choices?: readonly string[];
+}
+
+/**
+ * The form a string value must have. A value that does not match fails with
+ * `%name: --opt VALUE is not <expected>; <fix>`.
+ */
+export interface ValuePattern {
+  readonly regex: RegExp;
+  /** What the value should be: 'a variable name'. */
+  readonly expected: string;
+  /** How to write it instead: 'use --out NAME or --out NAME@all'. */
+  readonly fix: string;
 }
 
 /**
@@ -71,6 +87,13 @@ export interface MagicSpec {
   /** Examples shown by `%name?`, one per line. */
   readonly examples?: readonly string[];
   readonly args: readonly ArgumentSpec[];
+  /**
+   * Cell magics: whether an empty body is refused (one message, checked before the arguments).
+   * Default: 'required', unless the magic takes a rest argument (%%timeit's setup).
+   */
+  readonly body?: 'required' | 'optional';
+  /** What the body holds, for that message: 'the code every rank runs' (default 'the code'). */
+  readonly bodyHolds?: string;
   /** The TypeScript type of the handler's value, for `x = %name …` (default `any`). */
   readonly resultType?: string;
   /**
@@ -92,6 +115,19 @@ export interface NotebookVariable {
 export interface CompiledCode extends CodeTarget {
   /** Whether the function is async (it contains a top-level await). */
   readonly isAsync: boolean;
+}
+
+/** What a scope outside the notebook has declared: its names, and their declarations as .d.ts text. */
+export interface ScopeDeclarations {
+  readonly names: readonly string[];
+  readonly declarations: string;
+}
+
+/** A cell compiled by compileScoped. */
+export interface ScopedCode extends CodeTarget {
+  /** Value names the cell declares at its top level. */
+  readonly declared: readonly string[];
+  readonly scope: ScopeDeclarations;
 }
 
 export interface MagicContext {
@@ -142,6 +178,13 @@ export interface MagicContext {
     source: string,
     options: { params: readonly string[]; paramTypes?: Readonly<Record<string, string>>; lineOffset?: number },
   ): Promise<CompiledCode>;
+  /**
+   * Compiles a cell for a scope kept outside the notebook (an %mpirun session's ranks): checked
+   * against the notebook's declarations plus `scope`'s, top-level names written to and earlier
+   * ones read from `exports`. Returns the code (`(async function () { … })`) and the scope
+   * after the cell.
+   */
+  compileScoped(source: string, options: { scope: ScopeDeclarations; lineOffset?: number }): Promise<ScopedCode>;
   /**
    * Binds a name in the notebook namespace, declared to the type checker with `type`
    * (a TypeScript type, e.g. `import("tslab-parallel").Pool`).

@@ -11,6 +11,7 @@ import { UsageError, type MagicSpec } from './types.js';
 export const writefileCell: MagicSpec = {
   name: 'writefile',
   kind: 'cell',
+  body: 'optional', // an empty body writes an empty file, as in IPython
   description:
     'Write the cell body to FILE (relative to the notebook folder), creating missing folders; -a appends instead. Prints what it did: Writing, Overwriting or Appending to FILE. ' +
     'FILE may use {expr} and $name as in !cmd; the body is written as it is.',

@@ -2,6 +2,7 @@
  * Errors of the parallel layer, each from a named factory; each message ends with the fix.
  */
 import type { CompileMessage } from './compiler/messages.js';
+import { kMaxThreads } from './runtime/control.js';
 import { UserFacingError } from '../util/user-facing.js';
 
 /** A %%parallel cell that cannot run as written; the message lists every problem with its line. */
@@ -29,6 +30,30 @@ export const Errors = {
     withCode(
       new RangeError(`prange(${start}, ${stop}, ${step}) needs finite numbers; check the loop bounds.`),
       'ERR_PRANGE_RANGE',
+    ),
+  BadArrayReductionOp: (op: string) =>
+    withCode(
+      new TypeError(`prange(…).reduction('${op}', …): the operator must be '+', '*', 'max' or 'min'.`),
+      'ERR_PRANGE_REDUCTION',
+    ),
+  ArrayReductionNotTyped: (position: number, value: unknown) =>
+    withCode(
+      new TypeError(
+        `prange(…).reduction(op, …): argument ${position} is ${describeValue(value)}, but array reductions need a typed array ` +
+          `(Float64Array, Int32Array, …); a number updated with += is a reduction without a clause.`,
+      ),
+      'ERR_PRANGE_REDUCTION',
+    ),
+  ThreadDied: (thread: number, line: number, why: string | undefined, heapMb: number) =>
+    withCode(
+      new Error(
+        why === undefined
+          ? `thread ${thread} ran out of memory in ${describeLoop(line)} (its JS heap is limited to ${heapMb} MiB), so it stopped. ` +
+              `The kernel and its variables are fine and the next loop starts a new team. Allocate less inside the loop ` +
+              `(typed arrays do not count against the limit), or raise it with TSLAB_PARALLEL_THREAD_HEAP_MB.`
+          : `thread ${thread} stopped during ${describeLoop(line)}: ${why}. The kernel and its variables are fine and the next loop starts a new team.`,
+      ),
+      'ERR_PRANGE_THREAD_DIED',
     ),
   PlainArrayWrite: (name: string, line: number) =>
     withCode(
@@ -71,13 +96,18 @@ export const Errors = {
       'ERR_PRANGE_TEAM',
     ),
   BadThreads: (value: unknown) =>
-    withCode(new TypeError(`threads must be a positive integer (at most 256), got ${String(value)}`), 'ERR_PRANGE_OPTION'),
+    withCode(new TypeError(`threads must be a positive integer (at most ${kMaxThreads}), got ${String(value)}`), 'ERR_PRANGE_OPTION'),
   BadSchedule: (value: unknown) =>
     withCode(
       new TypeError(`schedule must be 'static' or 'dynamic', optionally with a chunk size ('dynamic,64'), got ${String(value)}`),
       'ERR_PRANGE_OPTION',
     ),
 };
+
+/** The one check of a team size: an integer from 1 to kMaxThreads (the control block's size). */
+export function checkThreads(value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > kMaxThreads) throw Errors.BadThreads(value);
+}
 
 /** "the prange loop on line 7", or for loops from parallelFor (line 0) "the parallel loop". */
 export function describeLoop(line: number): string {

@@ -16,6 +16,7 @@ export { ensureSerialRuntime, installSerialRuntime, kRuntimeGlobal, type Compile
 export { formatMessage, categoryOf, type CompileMessage, type MessageCode, type Severity } from './compiler/messages.js';
 export type { CompileOptions, CompileResult, CompiledLoop } from './compiler/index.js';
 export { ParallelCompileError, Errors as ParallelErrors } from './errors.js';
+export { kMaxThreads } from './runtime/control.js';
 export type { LoopSpec, ChunkFunction, ThreadContext, ReductionOp, Schedule, ScheduleKind } from './spec.js';
 
 /** Threads of the running loop; outside a loop, the team size a loop gets by default. */

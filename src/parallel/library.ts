@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ship } from '../ship/index.js';
 import { loadShipment } from '../ship/load.js';
-import { Errors } from './errors.js';
+import { checkThreads, Errors } from './errors.js';
 import { parallelRuntime } from './runtime/instance.js';
 import type { ChunkFunction, LoopSpec, ReductionOp, ScheduleKind } from './spec.js';
 
@@ -64,9 +64,7 @@ export function parallelReduce<E = undefined>(
 
 function libraryLoop(body: Function, op: ReductionOp | undefined, options: ParallelForOptions<unknown>): LibraryLoop {
   if (typeof body !== 'function') throw new TypeError('the loop body must be a function (i, env) => …');
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 256)) {
-    throw Errors.BadThreads(options.threads);
-  }
+  if (options.threads !== undefined) checkThreads(options.threads);
   if (options.schedule !== undefined && options.schedule !== 'static' && options.schedule !== 'dynamic') {
     throw Errors.BadSchedule(options.schedule);
   }

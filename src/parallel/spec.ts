@@ -4,6 +4,11 @@
  */
 export type ReductionOp = '+' | '*' | 'max' | 'min';
 
+export interface ArrayReduction {
+  readonly k: number;
+  readonly op: ReductionOp;
+}
+
 export type ScheduleKind = 'static' | 'dynamic';
 
 export interface Schedule {
@@ -28,6 +33,8 @@ export interface LoopSpec {
   /** Indexes into names: passed somewhere that may write them (f(xs), const v = xs). */
   readonly escapes: readonly number[];
   readonly reductions: readonly { readonly name: string; readonly op: ReductionOp }[];
+  /** Typed arrays declared reductions (`prange(…).reduction(op, h)`): index into names, operator. */
+  readonly arrayReductions?: readonly ArrayReduction[];
   /** Outer scalars written in the body: one shared slot each, raced on by the threads. */
   readonly shared: readonly string[];
   /** A top-level name of the loop's cell, so the runtime can find the loop in that cell's code. */

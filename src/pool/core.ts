@@ -14,9 +14,9 @@ import { defaultChunksize } from './batching.js';
 import { Call, type Method } from './call.js';
 import { ControlBlock } from './control.js';
 import { batchItems, transferablesOf } from './batch-payload.js';
-import { Errors, type RunningInput, type WorkerLoss } from './errors.js';
+import { Errors, type WorkerLoss } from './errors.js';
 import { Initializer } from './initializer.js';
-import { blame, deathError } from './loss.js';
+import { blame, deathError, runningInput } from './loss.js';
 import type { CallOptions, FilledPoolOptions } from './options.js';
 import { LineAssembler, writeToProcess } from './output.js';
 import { ProgressReporter } from './progress.js';
@@ -174,22 +174,12 @@ export class PoolCore {
   /** The call's timeout passed: it fails naming what its workers were running, and they are replaced. */
   #timeOut(call: Call, seconds: number): void {
     const running = this.#slotsRunning((c) => c === call);
-    const inputs = running.map((slot) => this.#runningInput(slot));
+    const inputs = running.map((slot) => {
+      const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
+      return runningInput(slot.inflight[0] as InFlight, slot.id, progress, (i) => displayInput(call, i));
+    });
     if (!call.fail(Errors.CallTimedOut(call.method, seconds, inputs, this.#o.backend, call.total - call.done))) return;
     this.#terminate(running);
-  }
-
-  /** The input a busy worker is running: exact for threads (control block) and one-input batches. */
-  #runningInput(slot: Slot): RunningInput {
-    const record = slot.inflight[0] as InFlight;
-    const progress = this.#o.backend === 'threads' ? this.#control.progressOf(slot.id) : undefined;
-    const found = blame([record], progress, false);
-    const index = found?.index;
-    return {
-      worker: slot.id,
-      pid: record.pid,
-      ...(index !== undefined ? { index, input: displayInput(record.call, index) } : { range: [record.start, record.end] as const }),
-    };
   }
 
   /** Cancels a call that has not started (Future.cancel()). */
@@ -409,7 +399,7 @@ export class PoolCore {
     this.#tasksDone += reply.results.length;
     if (record.trace && reply.trace) {
       const { recorder, sent } = record.trace;
-      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), ...reply.trace });
+      recordPoolBatch(recorder, { worker: record.slot.id, call: call.id, method: call.method, batch: record.seq, first: record.start, sent, received: traceNow(), inputOf: (i) => call.itemAt(i), star: call.star, ...reply.trace });
     }
     if (call.settled) return;
     call.complete(record.start, reply.results, reply.elapsedMs);

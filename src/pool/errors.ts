@@ -210,6 +210,9 @@ export const Errors = {
       `the future's result was not ready within ${seconds} s; the task keeps running (wait again, or future.cancel() before it starts)`,
       seconds,
     ),
+  /** asCompleted(futures, timeout) passed its timeout. */
+  NotCompletedInTime: (pending: number, total: number, seconds: number) =>
+    new PoolTimeoutError(`asCompleted: ${pending} of ${total} futures were not done within ${seconds} s; they keep running`, seconds),
   Broken: (remote: SerializedError, worker: number) => new BrokenPoolError(remote, worker),
   PoolClosed: () => new Error('the pool is closed; start a new one (new Pool(), or %pool in a notebook)'),
   NotAFunction: (method: string) => new TypeError(`pool.${method}(fn, …) needs a function as its first argument`),

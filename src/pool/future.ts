@@ -102,10 +102,17 @@ export class Future<T> {
   }
 }
 
-/** Yields each future as it completes (successfully or not), like concurrent.futures.as_completed. */
-export function asCompleted<T>(futures: Iterable<Future<T>>): AsyncIterableIterator<Future<T>> {
+/**
+ * Yields each future as it completes (successfully or not), like concurrent.futures.as_completed.
+ * With `timeout` (seconds, counted from this call), the iteration throws a TimeoutError once it
+ * passes with futures still pending; they keep running.
+ */
+export function asCompleted<T>(futures: Iterable<Future<T>>, timeout?: number): AsyncIterableIterator<Future<T>> {
+  if (timeout !== undefined && !isTimeout(timeout)) throw badTimeout('asCompleted(futures, timeout)');
   const pending = new Set(futures);
+  const total = pending.size;
   const finished: Future<T>[] = [];
+  const deadline = timeout === undefined ? Infinity : performance.now() + timeout * 1000;
   let wake: (() => void) | undefined;
   for (const f of pending) {
     f.addDoneCallback(() => {
@@ -115,7 +122,16 @@ export function asCompleted<T>(futures: Iterable<Future<T>>): AsyncIterableItera
   }
   const iterator: AsyncIterableIterator<Future<T>> = {
     async next(): Promise<IteratorResult<Future<T>>> {
-      while (finished.length === 0 && pending.size > 0) await new Promise<void>((resolve) => (wake = resolve));
+      while (finished.length === 0 && pending.size > 0) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw Errors.NotCompletedInTime(pending.size, total, timeout as number);
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (left !== Infinity) timer = setTimeout(resolve, left);
+        });
+        clearTimeout(timer);
+      }
       const f = finished.shift();
       if (!f) return { done: true, value: undefined };
       pending.delete(f);

@@ -1,11 +1,11 @@
 /**
- * Dead-worker attribution: when a worker stops with batches in flight, which batch (and, when
- * known, which input) it was running, so that the error names it and the other batches go back
- * to the queue. Threads record the item they run in the control block; for processes a batch
+ * Attribution: which batch (and, when known, which input) a worker was running — when it died,
+ * so that the error names it and the other batches go back to the queue, and when a call timed
+ * out, so that the timeout names the input that took too long. Threads record the item they run in the control block; for processes a batch
  * of one input is exact and a longer one is reported as a range.
  */
 import type { Backend } from './options.js';
-import { Errors, type WorkerLoss } from './errors.js';
+import { Errors, type RunningInput, type WorkerLoss } from './errors.js';
 
 /** A batch in flight, as attribution sees it. */
 export interface LostBatch {
@@ -58,4 +58,19 @@ export function deathError<R extends LostBatch>(
     ...(index !== undefined ? { index, input: inputAt(index) } : { range: [culprit.start, culprit.end] as const }),
     ...(memoryLimitMb !== undefined ? { memoryLimitMb } : {}),
   });
+}
+
+/** What a busy worker is running (its oldest batch in flight), for a call's timeout. */
+export function runningInput<R extends LostBatch>(
+  running: R,
+  worker: number,
+  progress: { readonly seq: number; readonly index: number } | undefined,
+  inputAt: (index: number) => unknown,
+): RunningInput {
+  const index = blame([running], progress, false)?.index;
+  return {
+    worker,
+    pid: running.pid,
+    ...(index !== undefined ? { index, input: inputAt(index) } : { range: [running.start, running.end] as const }),
+  };
 }

@@ -109,8 +109,16 @@ export function isSeconds(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0;
 }
 
-function isProgressAfter(v: unknown): v is number {
+/** What progressAfter may be, in every message that checks it. */
+export const kProgressAfterRule = 'a number of seconds >= 0, or -1 for never';
+
+export function isProgressAfter(v: unknown): v is number {
   return typeof v === 'number' && (v === -1 || (Number.isFinite(v) && v >= 0));
+}
+
+/** Throws `<what> must be a number of seconds >= 0, or -1 for never` (TypeError). */
+export function checkProgressAfter(v: unknown, what = 'options.progressAfter'): void {
+  if (!isProgressAfter(v)) throw new TypeError(`${what} must be ${kProgressAfterRule}`);
 }
 
 /** Checks every field; throws TypeError (wrong type) or RangeError (conflicting options). */
@@ -130,9 +138,7 @@ export function checkPoolOptions(options: unknown): FilledPoolOptions {
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw new TypeError('options.cwd must be a string');
   if (o.onOutput !== undefined && typeof o.onOutput !== 'function') throw new TypeError('options.onOutput must be a function');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
-  if (o.progressAfter !== undefined && !isProgressAfter(o.progressAfter)) {
-    throw new TypeError('options.progressAfter must be a number of seconds >= 0, or -1 for never');
-  }
+  if (o.progressAfter !== undefined) checkProgressAfter(o.progressAfter);
   if (o.resourceLimits !== undefined) checkResourceLimits(o.resourceLimits, o.backend);
   if (o.execArgv !== undefined && !(Array.isArray(o.execArgv) && o.execArgv.every((a) => typeof a === 'string'))) {
     throw new TypeError('options.execArgv must be an array of strings');
@@ -200,9 +206,7 @@ export function checkCallOptions(options: unknown): CallOptions {
   if (o.chunksize !== undefined && !isPositiveInteger(o.chunksize)) throw new TypeError('options.chunksize must be a positive integer');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
   if (o.transfer !== undefined && typeof o.transfer !== 'boolean') throw new TypeError('options.transfer must be a boolean');
-  if (o.progressAfter !== undefined && !isProgressAfter(o.progressAfter)) {
-    throw new TypeError('options.progressAfter must be a number of seconds >= 0, or -1 for never');
-  }
+  if (o.progressAfter !== undefined) checkProgressAfter(o.progressAfter);
   if (o.timeout !== undefined && !isSeconds(o.timeout)) throw new TypeError('options.timeout must be a number of seconds > 0');
   return o as CallOptions;
 }

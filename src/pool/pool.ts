@@ -14,7 +14,7 @@ import type { Call, Method } from './call.js';
 import { PoolCore } from './core.js';
 import { Errors } from './errors.js';
 import { Future } from './future.js';
-import { checkCallOptions, checkPoolOptions, type Backend, type CallOptions, type PoolOptions } from './options.js';
+import { checkCallOptions, checkPoolOptions, checkProgressAfter, type Backend, type CallOptions, type PoolOptions } from './options.js';
 import { formatStatus, type PoolStatus } from './status.js';
 
 /** The calls of a pool; `pool.with(options)` gives them with fixed call options. */
@@ -62,9 +62,7 @@ export class Pool implements PoolCalls {
   }
 
   set progressAfter(seconds: number) {
-    if (typeof seconds !== 'number' || !(seconds === -1 || (Number.isFinite(seconds) && seconds >= 0))) {
-      throw new TypeError('progressAfter must be a number of seconds >= 0, or -1 for never');
-    }
+    checkProgressAfter(seconds, 'progressAfter');
     this.#core.progressAfter = seconds;
   }
 

@@ -72,7 +72,7 @@ export interface BatchReply {
   /** Output messages the worker had sent when it replied (threads deliver them on another port). */
   readonly outputSeq: number;
   /** Traced batches: when the first item started and when each item ended (trace clock, worker side). */
-  readonly trace?: { readonly startedAt: number; readonly itemEnds: readonly number[] };
+  readonly trace?: { readonly startedAt: number; readonly itemEnds: Float64Array };
 }
 
 export interface PingReply {

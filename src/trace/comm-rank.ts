@@ -6,6 +6,7 @@
  * data for the rank's result. Nothing here runs unless the cell asked for a timeline.
  */
 import type { Communicator } from '../comm/communicator.js';
+import { Request } from '../comm/request.js';
 import type { Transport, TransportOp } from '../comm/transport.js';
 import { traceNow } from './clock.js';
 
@@ -22,8 +23,10 @@ export interface RawCommEvent {
   end: number;
   /** What the rank was waiting in (waits): "recv(source=0, tag=7)". */
   readonly label?: string;
-  /** A receive whose completion nobody ever looked at. */
+  /** A point-to-point receive whose Request was never waited for or tested (the lecture's halo bug). */
   unwaited?: boolean;
+  /** Its Request was waited for or tested (wait, test, waitall, waitany, testall, or a blocking recv). */
+  waited?: boolean;
 }
 
 export interface RankTrace {
@@ -42,15 +45,19 @@ export async function traceRank(comm: Communicator): Promise<{ stop(): RankTrace
   const transport = comm.core.transport;
   const events: RawCommEvent[] = [];
   const receives: { event: RawCommEvent; op: TransportOp }[] = [];
-  const restore = wrapTransport(transport, events, receives);
+  const byOp = new WeakMap<TransportOp, RawCommEvent>();
+  const restoreTransport = wrapTransport(transport, events, receives, byOp);
+  const restoreRequests = watchRequests(byOp);
   const start = traceNow();
   return {
     stop(): RankTrace {
-      restore();
+      restoreTransport();
+      restoreRequests();
       const end = traceNow();
       for (const { event, op } of receives) {
+        // Collectives wait on their ops themselves, never through a Request.
+        if (event.context % 2 === 0 && !event.waited) event.unwaited = true;
         if (event.end >= 0) continue;
-        event.unwaited = true;
         event.end = end;
         if (op.done) Object.assign(event, { peer: op.source, tag: op.tag, bytes: op.bytes });
       }
@@ -89,7 +96,12 @@ async function measureOffsets(comm: Communicator): Promise<number[] | undefined>
 
 type Methods = Pick<Transport, 'sendObject' | 'sendBuffer' | 'recv' | 'wait' | 'spin'>;
 
-function wrapTransport(t: Transport, events: RawCommEvent[], receives: { event: RawCommEvent; op: TransportOp }[]): () => void {
+function wrapTransport(
+  t: Transport,
+  events: RawCommEvent[],
+  receives: { event: RawCommEvent; op: TransportOp }[],
+  byOp: WeakMap<TransportOp, RawCommEvent>,
+): () => void {
   const own: Methods = { sendObject: t.sendObject, sendBuffer: t.sendBuffer, recv: t.recv, wait: t.wait, spin: t.spin };
   const sent = (dest: number, context: number, tag: number, bytes: number): void => {
     const now = traceNow();
@@ -108,10 +120,19 @@ function wrapTransport(t: Transport, events: RawCommEvent[], receives: { event: 
     const event: RawCommEvent = { call: 'recv', peer: source, context, tag, bytes: 0, start: traceNow(), end: -1 };
     events.push(event);
     receives.push({ event, op });
-    return watched(op, event);
+    const seen = watched(op, event);
+    byOp.set(seen, event);
+    return seen;
   };
+  // A spin that did not finish the wait is followed at once by wait(): one interval, named by wait.
+  let spun: RawCommEvent | undefined;
   t.wait = async (ready, waitingIn) => {
-    const start = traceNow();
+    let start = traceNow();
+    if (spun && events[events.length - 1] === spun) {
+      events.pop();
+      start = spun.start;
+    }
+    spun = undefined;
     try {
       await own.wait.call(t, ready, waitingIn);
     } finally {
@@ -123,11 +144,70 @@ function wrapTransport(t: Transport, events: RawCommEvent[], receives: { event: 
     t.spin = (ready) => {
       const start = traceNow();
       const done = spin.call(t, ready);
-      events.push({ call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: 'spinning for a message' });
+      const event: RawCommEvent = { call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: 'a short spin until a message arrived' };
+      events.push(event);
+      spun = done ? undefined : event;
       return done;
     };
   }
-  return () => Object.assign(t, own);
+  const restoreCollectives = t.collectives ? wrapCollectives(t.collectives as unknown as Record<string, unknown>, events) : () => undefined;
+  return () => {
+    Object.assign(t, own);
+    restoreCollectives();
+  };
+}
+
+/** Native collectives (Open MPI's) wait inside the library: each call is one wait, named by the collective. */
+function wrapCollectives(collectives: Record<string, unknown>, events: RawCommEvent[]): () => void {
+  const names = ['Barrier', 'Bcast', 'Allreduce', 'Gatherv'].filter((n) => typeof collectives[n] === 'function');
+  const owned = new Map(names.filter((n) => Object.hasOwn(collectives, n)).map((n) => [n, collectives[n]]));
+  for (const name of names) {
+    const original = collectives[name] as (...args: unknown[]) => Promise<void> | undefined;
+    collectives[name] = (...args: unknown[]) => {
+      const start = traceNow();
+      const pending = original.apply(collectives, args);
+      // undefined: not done natively; the point-to-point algorithm that follows is traced as such.
+      return pending?.finally(() => events.push({ call: 'wait', peer: -1, context: -1, tag: -1, bytes: 0, start, end: traceNow(), label: `${name} (native)` }));
+    };
+  }
+  return () => {
+    for (const name of names) {
+      if (owned.has(name)) collectives[name] = owned.get(name);
+      else delete collectives[name];
+    }
+  };
+}
+
+/** Marks the receives whose Request the rank waits for or tests, by patching Request while tracing. */
+function watchRequests(byOp: WeakMap<TransportOp, RawCommEvent>): () => void {
+  type Many = (requests: readonly Request<unknown>[]) => unknown;
+  const R = Request as unknown as Record<'waitall' | 'waitany' | 'testall' | 'Waitall' | 'Waitany' | 'Testall', Many>;
+  const proto = Request.prototype as unknown as Record<'wait' | 'test', (this: Request<unknown>, ...args: unknown[]) => unknown>;
+  const own = { wait: proto.wait, test: proto.test };
+  const statics = { waitall: R.waitall, waitany: R.waitany, testall: R.testall, Waitall: R.Waitall, Waitany: R.Waitany, Testall: R.Testall };
+  const mark = (request: Request<unknown>): void => {
+    const event = byOp.get(request.op);
+    if (event) event.waited = true;
+  };
+  proto.wait = function (this: Request<unknown>, ...args: unknown[]) {
+    mark(this);
+    return own.wait.apply(this, args);
+  };
+  proto.test = function (this: Request<unknown>, ...args: unknown[]) {
+    mark(this);
+    return own.test.apply(this, args);
+  };
+  for (const name of Object.keys(statics) as (keyof typeof statics)[]) {
+    const original = statics[name];
+    R[name] = (requests) => {
+      for (const r of requests) mark(r);
+      return original.call(Request, requests);
+    };
+  }
+  return () => {
+    Object.assign(proto, own);
+    Object.assign(R, statics);
+  };
 }
 
 /** The op as the communicator sees it: the first time it is seen done is when the receive completed. */

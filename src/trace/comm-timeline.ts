@@ -11,6 +11,8 @@ import { ganttFigure } from './gantt.js';
 import type { CommRecord, ComputeRecord, TraceRecord } from './records.js';
 import { summarise, unionLength, type TraceSummary } from './summary.js';
 
+const kMaxLines = 4000;
+
 export interface MessagePair {
   readonly send: CommRecord;
   readonly recv: CommRecord;
@@ -46,6 +48,7 @@ export class CommTimeline {
     const records: TraceRecord[] = [];
     const sends = new Map<string, CommRecord[]>();
     const recvs = new Map<string, CommRecord[]>();
+    const at = new Map<CommRecord, number>(); // where each send and receive sits in records
     const bump = (m: Map<string, CommRecord[]>, key: string, r: CommRecord) => (m.get(key) ?? m.set(key, []).get(key)!).push(r);
     let start = Infinity;
     let end = -Infinity;
@@ -74,7 +77,7 @@ export class CommTimeline {
             ? `send to rank ${e.peer}, tag ${e.tag}${what}`
             : `recv from rank ${e.peer}, tag ${e.tag}${what}`;
         const record: CommRecord = { kind: 'comm', row, rank, call: e.call, peer: e.peer, tag: e.tag, bytes: e.bytes, seq, label, start: s, end: t, ...(what ? { collective: true } : {}), ...(e.unwaited ? { unwaited: true } : {}) };
-        records.push(record);
+        at.set(record, records.push(record) - 1);
         if (e.unwaited && e.peer < 0) continue; // never matched anything
         bump(sending ? sends : recvs, key, record);
       }
@@ -96,11 +99,12 @@ export class CommTimeline {
           unmatched.push(send);
           return;
         }
-        const size = send.bytes >= 0 ? send.bytes : recv.bytes;
-        const fixed = size === send.bytes ? send : { ...send, bytes: size };
-        if (fixed !== send) records[records.indexOf(send)] = fixed;
+        // An object's size is known to its receiver only.
+        const n = send.bytes >= 0 ? send.bytes : recv.bytes;
+        const fixed = n === send.bytes ? send : { ...send, bytes: n };
+        if (fixed !== send) records[at.get(send)!] = fixed;
         messages.push({ send: fixed, recv });
-        bytes[send.rank]![send.peer]! += size;
+        bytes[send.rank]![send.peer]! += n;
         count[send.rank]![send.peer]! += 1;
       });
     }
@@ -154,14 +158,16 @@ export class CommTimeline {
     const x: (number | null)[] = [];
     const y: (string | null)[] = [];
     const text: (string | null)[] = [];
-    for (const { send, recv } of this.messages) {
+    // A long run draws its first messages only (as ganttFigure draws its first bars).
+    const shown = this.messages.length > kMaxLines ? [...this.messages].sort((a, b) => a.send.start - b.send.start).slice(0, kMaxLines) : this.messages;
+    for (const { send, recv } of shown) {
       const what = `rank ${send.rank} → rank ${recv.rank}, tag ${send.tag}, ${send.bytes} B`;
       x.push(ms(send.start), ms(recv.end), null);
       y.push(send.row, recv.row, null);
       text.push(`sent: ${what}`, `received: ${what}`, null);
     }
     const lines = { type: 'scatter', mode: 'lines+markers', name: 'message', x, y, text, hoverinfo: 'text', line: { color: 'rgba(60,60,60,0.6)', width: 1 }, marker: { size: 4 } };
-    return ganttFigure(this.records, { title, origin: this.start, overlays: [lines] });
+    return ganttFigure(this.records, { title, origin: this.start, rowTitle: 'rank', overlays: [lines] });
   }
 
   /** Heatmap of bytes from each sender (rows) to each receiver (columns), messages on hover. */

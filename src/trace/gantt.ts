@@ -28,6 +28,8 @@ export interface GanttOptions {
   readonly title: string;
   /** Trace time of the chart's 0. */
   readonly origin: number;
+  /** What the rows are ('worker or thread', 'rank'): the y axis title. */
+  readonly rowTitle?: string;
   /** Extra traces drawn over the bars (message lines). */
   readonly overlays?: readonly Record<string, unknown>[];
 }
@@ -48,7 +50,11 @@ export function styleKey(r: TraceRecord): keyof typeof kStyles | undefined {
 }
 
 export function ganttFigure(records: readonly TraceRecord[], options: GanttOptions): PlotlyFigure {
-  const drawn = records.length > kMaxBars ? mergeBatches(records) : records;
+  const merged = records.length > kMaxBars ? mergeBatches(records) : records;
+  // Still too many to draw quickly (a long MPI run): the earliest ones, and the title says so.
+  const drawable = merged.filter((r) => styleKey(r) !== undefined);
+  const cut = drawable.length > kMaxBars;
+  const drawn = cut ? [...drawable].sort((a, b) => a.start - b.start).slice(0, kMaxBars) : merged;
   const groups = new Map<keyof typeof kStyles, TraceRecord[]>();
   for (const r of drawn) {
     const key = styleKey(r);
@@ -68,7 +74,7 @@ export function ganttFigure(records: readonly TraceRecord[], options: GanttOptio
       base: rs.map((r) => ms(r.start)),
       x: rs.map((r) => Math.max(r.end - r.start, 1e-3)),
       text: rs.map((r) => r.label),
-      hovertext: rs.map((r) => `${r.label}<br>${ms(r.start).toFixed(3)} → ${ms(r.end).toFixed(3)} ms (${(r.end - r.start).toFixed(3)} ms)`),
+      hovertext: rs.map((r) => `${r.label}<br>${ms(r.start).toFixed(3)} → ${ms(r.end).toFixed(3)} ms (${(r.end - r.start).toFixed(3)} ms)${r.kind === 'task' ? `<br>queued ${(r.start - r.queued).toFixed(3)} ms before it ran` : ''}`),
       hoverinfo: 'text',
       textposition: 'inside',
       insidetextanchor: 'middle',
@@ -79,11 +85,11 @@ export function ganttFigure(records: readonly TraceRecord[], options: GanttOptio
   return {
     data: [...data, ...(options.overlays ?? [])],
     layout: {
-      title: { text: options.title },
+      title: { text: cut ? `${options.title} (the first ${kMaxBars} of ${drawable.length} intervals)` : options.title },
       barmode: 'overlay',
       height: Math.max(260, 90 + 40 * rows.length),
       xaxis: { title: { text: 'time (ms)' }, zeroline: false },
-      yaxis: { type: 'category', categoryorder: 'array', categoryarray: [...rows].reverse(), automargin: true },
+      yaxis: { type: 'category', categoryorder: 'array', categoryarray: [...rows].reverse(), automargin: true, ...(options.rowTitle ? { title: { text: options.rowTitle } } : {}) },
       legend: { orientation: 'h', y: -0.25 },
       margin: { t: 50, r: 20 },
     },

@@ -14,12 +14,20 @@ export interface TracedBatch {
   readonly first: number;
   readonly sent: number;
   readonly received: number;
+  /** The call's input at an index (for the task's label), and whether inputs are argument lists. */
+  readonly inputOf: (index: number) => unknown;
+  readonly star: boolean;
   /** Worker clock: when the first item started, and when each item ended. */
   readonly startedAt: number;
-  readonly itemEnds: readonly number[];
+  readonly itemEnds: ArrayLike<number>;
 }
 
+/** Keeps the batch's raw timings; its records are made when recording stops. */
 export function recordPoolBatch(recorder: TraceRecorder, b: TracedBatch): void {
+  recorder.defer(() => addBatchRecords(recorder, b));
+}
+
+function addBatchRecords(recorder: TraceRecorder, b: TracedBatch): void {
   const n = b.itemEnds.length;
   const lastEnd = n > 0 ? b.itemEnds[n - 1]! : b.startedAt;
   let shift = 0;
@@ -34,8 +42,27 @@ export function recordPoolBatch(recorder: TraceRecorder, b: TracedBatch): void {
   for (let i = 0; i < n; i++) {
     const end = Math.min(b.received, Math.max(at, b.itemEnds[i]! + shift));
     const index = b.first + i;
-    recorder.add({ kind: 'task', ...common, method: b.method, index, queued, label: `${b.method} #${index}`, start: at, end });
+    recorder.add({ kind: 'task', ...common, method: b.method, index, queued, label: taskLabel(b, index), start: at, end });
     at = end;
   }
   recorder.add({ kind: 'transfer', direction: 'return', ...common, items: n, label: `return ${n} result${n === 1 ? '' : 's'}`, start: at, end: b.received });
+}
+
+const kLabelChars = 24;
+
+/** "grind, 2" for apply(doStep, 'grind', 2); "#17: 3.5" for an item of a map. */
+function taskLabel(b: TracedBatch, index: number): string {
+  const input = b.inputOf(index);
+  const parts = b.star && Array.isArray(input) ? input : [input];
+  const shown = parts.map(short).join(', ');
+  const text = shown.length > kLabelChars ? `${shown.slice(0, kLabelChars - 1)}…` : shown;
+  return b.method === 'apply' || b.method === 'submit' ? text : `#${index}: ${text}`;
+}
+
+function short(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v == null) return String(v);
+  if (Array.isArray(v)) return `[${v.length}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
+  return typeof v === 'function' ? 'ƒ' : '{…}';
 }

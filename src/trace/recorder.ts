@@ -17,9 +17,20 @@ export class TraceRecorder {
   /** When each pool call was made (call id → trace time), for its tasks' queued time. */
   readonly callStarts = new Map<number, number>();
   #loops = 0;
+  readonly #deferred: (() => void)[] = [];
 
   add(record: TraceRecord): void {
     this.records.push(record);
+  }
+
+  /** Work that can wait until recording stops (turning raw timings into records), off the traced run's clock. */
+  defer(work: () => void): void {
+    this.#deferred.push(work);
+  }
+
+  /** Runs the deferred work; `records` is complete afterwards. */
+  finish(): void {
+    for (const work of this.#deferred.splice(0)) work();
   }
 
   /** The next loop number (1, 2, …). */
@@ -43,6 +54,7 @@ export function startTrace(): { recorder: TraceRecorder; stop: () => TraceRecord
     stop: () => {
       recorder.stoppedAt = traceNow();
       g[kSlot] = previous;
+      if (!previous) recorder.finish();
       return recorder;
     },
   };

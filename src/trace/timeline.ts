@@ -36,7 +36,7 @@ export class Timeline {
   }
 
   figure(title = 'Timeline'): PlotlyFigure {
-    return ganttFigure(this.records, { title, origin: this.from });
+    return ganttFigure(this.records, { title, origin: this.from, rowTitle: 'worker or thread' });
   }
 
   /** One row per worker or thread, then the totals. */

@@ -4,6 +4,8 @@
  * binding declared in the analysed code — at its top level or in an inner scope — or to
  * nothing in it (a free name: a global, or a name from elsewhere, such as an earlier cell).
  *
+ * The one classification of names: shipping (src/ship), the engine's cell emit and the
+ * %%parallel compiler all ask isReference and isWritten here, so they agree on every name.
  * Types are erased before code runs, so type positions are not references.
  */
 import type * as TS from 'typescript';
@@ -52,7 +54,8 @@ export function analyzeScopes(root: TS.SourceFile | TS.Node): ScopeAnalysis {
   const visit = (node: TS.Node, scope: Scope): void => {
     if (isTypeOnly(node)) return;
     if (ts.isIdentifier(node)) {
-      if (isReference(node)) {
+      // The walk skipped type-only subtrees, so the name alone decides (isReference without its climb).
+      if (isValueName(node)) {
         references.push({ node, name: node.text, resolution: resolve(node.text, scope), written: isWritten(node) });
       }
       return;
@@ -169,6 +172,19 @@ export function bindingNames(name: TS.BindingName, into: Set<string>): void {
   }
 }
 
+/** The binding elements of a destructuring pattern, nested ones included (`{ a, b: [c] }`: a, b, c). */
+export function bindingElements(name: TS.BindingName, into: TS.BindingElement[] = []): TS.BindingElement[] {
+  load();
+  if (ts.isIdentifier(name)) return into;
+  for (const el of name.elements) {
+    if (ts.isBindingElement(el)) {
+      into.push(el);
+      bindingElements(el.name, into);
+    }
+  }
+  return into;
+}
+
 /** Value names an import declaration binds (type-only imports bind none). */
 export function importNames(s: TS.ImportDeclaration, into: Set<string>): void {
   load();
@@ -217,9 +233,10 @@ export function isInstantiated(m: TS.ModuleDeclaration): boolean {
 }
 
 /** Nodes that exist only for the type checker and vanish from the emitted JavaScript. */
-function isTypeOnly(node: TS.Node): boolean {
+export function isTypeOnly(node: TS.Node): boolean {
+  load();
   return (
-    (ts.isTypeNode(node) && !isClassHeritageValue(node)) ||
+    (ts.isTypeNode(node) && !isValueWithTypeArguments(node)) ||
     ts.isInterfaceDeclaration(node) ||
     ts.isTypeAliasDeclaration(node) ||
     ts.isTypeParameterDeclaration(node) ||
@@ -231,18 +248,30 @@ function isTypeOnly(node: TS.Node): boolean {
   );
 }
 
-/** `class A extends Base<T>`: `Base` is a value (its type arguments are not), though TypeScript files it under types. */
-function isClassHeritageValue(node: TS.Node): boolean {
-  return (
-    ts.isExpressionWithTypeArguments(node) &&
-    ts.isHeritageClause(node.parent) &&
-    node.parent.token === ts.SyntaxKind.ExtendsKeyword &&
-    ts.isClassLike(node.parent.parent)
-  );
+/**
+ * `class A extends Base<T>` and the instantiation expression `f<number>`: `Base` and `f` are
+ * values (their type arguments are not), though TypeScript files the node under types.
+ */
+function isValueWithTypeArguments(node: TS.Node): boolean {
+  if (!ts.isExpressionWithTypeArguments(node)) return false;
+  const clause = node.parent;
+  if (!ts.isHeritageClause(clause)) return true;
+  return clause.token === ts.SyntaxKind.ExtendsKeyword && ts.isClassLike(clause.parent);
 }
 
-/** Whether an identifier names a value being read or written (as opposed to a property name or a declaration). */
-function isReference(id: TS.Identifier): boolean {
+/**
+ * Whether an identifier names a value being read or written: not a property name, a
+ * declaration's name, a label, or a name in a type (`N` in `let v: N.T` or `typeof n`).
+ */
+export function isReference(id: TS.Identifier): boolean {
+  load();
+  if (!isValueName(id)) return false;
+  for (let n: TS.Node | undefined = id.parent; n; n = n.parent) if (isTypeOnly(n)) return false;
+  return true;
+}
+
+/** isReference by the identifier's own position only, for walks that skip type-only subtrees. */
+function isValueName(id: TS.Identifier): boolean {
   const p = id.parent;
   if (!p) return true;
   switch (p.kind) {
@@ -301,30 +330,55 @@ function isReference(id: TS.Identifier): boolean {
   }
 }
 
-function isWritten(id: TS.Identifier): boolean {
-  let node: TS.Node = id;
-  let parent = node.parent;
-  // Walk out of destructuring assignment patterns: [a, b] = …, ({ a } = …).
-  while (
-    parent &&
-    (ts.isArrayLiteralExpression(parent) ||
-      ts.isObjectLiteralExpression(parent) ||
-      ts.isShorthandPropertyAssignment(parent) ||
-      (ts.isPropertyAssignment(parent) && parent.initializer === node) ||
-      ts.isSpreadElement(parent) ||
-      ts.isSpreadAssignment(parent) ||
-      ts.isParenthesizedExpression(parent))
-  ) {
-    node = parent;
-    parent = node.parent;
-  }
-  if (!parent) return false;
-  if (ts.isBinaryExpression(parent) && parent.left === node) {
-    return parent.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && parent.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
-  }
-  if ((ts.isPrefixUnaryExpression(parent) || ts.isPostfixUnaryExpression(parent)) && node === id) {
-    return parent.operator === ts.SyntaxKind.PlusPlusToken || parent.operator === ts.SyntaxKind.MinusMinusToken;
-  }
-  if ((ts.isForInStatement(parent) || ts.isForOfStatement(parent)) && parent.initializer === node) return true;
+/**
+ * Whether `node` is written by the expression around it: `node = …`, `node += …`, `node++`,
+ * `[node] = …`, `({ node } = …)`, `for (node of …)`, also through parentheses and type
+ * assertions (`(node as number) = …`, `node!++`).
+ */
+export function isWritten(node: TS.Node): boolean {
+  load();
+  const n = climbTransparent(node);
+  const p = n.parent;
+  if (!p) return false;
+  if (ts.isBinaryExpression(p) && p.left === n && isAssignmentOperator(p.operatorToken.kind)) return true;
+  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && isIncrementOrDecrement(p.operator)) return true;
+  if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === n) return true;
+  // Destructuring assignment: [a, b] = …, ({ a } = …), [...rest] = …
+  if (ts.isArrayLiteralExpression(p) || ts.isSpreadElement(p)) return isWritten(p);
+  if (ts.isShorthandPropertyAssignment(p) || ts.isSpreadAssignment(p)) return isWritten(p.parent);
+  if (ts.isPropertyAssignment(p) && p.initializer === n) return isWritten(p.parent);
+  if (ts.isObjectLiteralExpression(p)) return isWritten(p);
   return false;
+}
+
+/** Skips wrapping parentheses and type assertions upwards: `(x as any)` stands for x. */
+export function climbTransparent(node: TS.Node): TS.Node {
+  load();
+  let n = node;
+  while (n.parent && isTransparent(n.parent)) n = n.parent;
+  return n;
+}
+
+/** Skips wrapping parentheses and type assertions downwards. */
+export function skipTransparent(node: TS.Expression): TS.Expression {
+  load();
+  let n = node;
+  while (isTransparent(n)) n = (n as TS.ParenthesizedExpression).expression;
+  return n;
+}
+
+function isTransparent(n: TS.Node): boolean {
+  return (
+    ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isNonNullExpression(n) || ts.isSatisfiesExpression(n) || ts.isTypeAssertionExpression(n)
+  );
+}
+
+export function isAssignmentOperator(kind: TS.SyntaxKind): boolean {
+  load();
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+}
+
+export function isIncrementOrDecrement(op: TS.SyntaxKind): boolean {
+  load();
+  return op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken;
 }

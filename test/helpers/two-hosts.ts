@@ -58,12 +58,34 @@ export const twoHostsUnavailable: string | undefined = (() => {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'making network namespaces needs root (CI runs as root)';
   for (const command of ['ip', 'unshare']) if (!commandExists(command)) return `${command} is not on PATH (install ${command === 'ip' ? 'iproute2' : 'util-linux'})`;
-  const probe = `${kPrefix}-${process.pid}-probe`;
-  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (made.status !== 0) return `ip netns add fails here (${made.stderr.trim() || `exit ${made.status}`}); the machine does not allow network namespaces`;
-  spawnSync('ip', ['netns', 'del', probe]);
-  return undefined;
+  return probe();
 })();
+
+/** Tries each thing the test bed does, on a namespace and link of its own: the first failure says why. */
+function probe(): string | undefined {
+  const namespace = `${kPrefix}-${process.pid}-probe`;
+  const link = `${kPrefix}${process.pid}p`;
+  const steps: [string, () => void][] = [
+    ['ip netns add', () => ip('netns', 'add', namespace)],
+    ['a veth pair into a namespace', () => ip('link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace)],
+    ['forwarding on a link (/proc/sys is read-only?)', () => fs.writeFileSync(`/proc/sys/net/ipv4/conf/${link}/forwarding`, '1')],
+    ['unshare --uts', () => execFileSync('ip', ['netns', 'exec', namespace, 'unshare', '--uts', 'hostname', 'probe'], { stdio: 'pipe' })],
+  ];
+  try {
+    for (const [what, step] of steps) {
+      try {
+        step();
+      } catch (err) {
+        const said = String((err as { stderr?: unknown }).stderr ?? '').trim() || (err as Error).message;
+        return `${what} fails here (${said.split('\n')[0]}); the machine does not let this process make network namespaces (a container needs --privileged)`;
+      }
+    }
+    return undefined;
+  } finally {
+    spawnSync('ip', ['link', 'del', link]);
+    spawnSync('ip', ['netns', 'del', namespace]);
+  }
+}
 
 /** Claims a free 10.231.X.0/24 for this run: a lock file per X, and no address of the machine in it. */
 function claimSubnet(): { third: number; release: () => void } {

@@ -1,16 +1,17 @@
 /**
  * Collectives on typed arrays, filled in place, built from point-to-point in the collective
- * context unless the transport has a native one (Open MPI maps Allreduce/Bcast/Gatherv onto
- * its own). Receives go straight into slices of the caller's buffer: no staging arrays.
+ * context unless the transport has a native one (Open MPI maps each onto its own MPI_I* call).
+ * Receives go straight into slices of the caller's buffer: no staging arrays. A null sendbuf
+ * means IN_PLACE: this rank's data is in recvbuf.
  */
 import { allocLike, setElements, type TypedArray } from '../buffers.js';
 import type { CommCore } from '../core.js';
 import type { Op } from '../ops.js';
 import type { TransportOp } from '../transport.js';
-import { binomialTree, TAG_ALLREDUCE, TAG_BCAST, TAG_GATHER, TAG_REDUCE, TAG_SCATTER } from './objects.js';
+import { binomialTree, TAG_ALLGATHERV, TAG_ALLREDUCE, TAG_ALLTOALL, TAG_BCAST, TAG_GATHER, TAG_REDUCE, TAG_SCAN, TAG_SCATTER } from './objects.js';
 
 export async function Bcast(core: CommCore, buf: TypedArray, root: number): Promise<void> {
-  const native = core.transport.collectives?.Bcast?.(core, buf, root);
+  const native = core.native?.Bcast?.(core, buf, root);
   if (native) return native;
   const what = () => `Bcast(root=${root})`;
   const { parent, children } = binomialTree(core.rank, core.size, root);
@@ -46,7 +47,7 @@ export async function Reduce(core: CommCore, acc: TypedArray, recvbuf: TypedArra
  * it is: a small Allreduce costs no extra microtasks.
  */
 export function Allreduce(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
-  return core.transport.collectives?.Allreduce?.(core, sendbuf, recvbuf, op) ?? allreducePointToPoint(core, sendbuf, recvbuf, op);
+  return core.native?.Allreduce?.(core, sendbuf, recvbuf, op) ?? allreducePointToPoint(core, sendbuf, recvbuf, op);
 }
 
 async function allreducePointToPoint(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
@@ -88,7 +89,7 @@ export async function Gatherv(
   root: number,
   what: () => string,
 ): Promise<void> {
-  const native = core.transport.collectives?.Gatherv?.(core, sendbuf, recvbuf, counts, displs, root);
+  const native = core.native?.Gatherv?.(core, sendbuf, recvbuf, counts, displs, root);
   if (native) return native;
   if (core.rank !== root) return core.wait(core.sendBuffer(root, TAG_GATHER, sendbuf, true), what);
   const ops: TransportOp[] = [];
@@ -117,4 +118,103 @@ export async function Scatterv(
     else ops.push(core.sendBuffer(i, TAG_SCATTER, slot, true));
   }
   await core.waitAll(ops, what);
+}
+
+const slot = (buf: TypedArray, displ: number, count: number): TypedArray => buf.subarray(displ, displ + count);
+
+/** Every pair of ranks exchanges its blocks at once; the own block is copied. */
+export async function Alltoallv(
+  core: CommCore,
+  sendbuf: TypedArray | null,
+  sendCounts: readonly number[],
+  sendDispls: readonly number[],
+  recvbuf: TypedArray,
+  recvCounts: readonly number[],
+  recvDispls: readonly number[],
+  what: () => string,
+): Promise<void> {
+  const native = core.native?.Alltoallv?.(core, sendbuf, sendCounts, sendDispls, recvbuf, recvCounts, recvDispls);
+  if (native) return native;
+  // In place, the blocks to send are overwritten by the ones received: send from a copy.
+  const send = sendbuf ?? recvbuf.slice();
+  const ops: TransportOp[] = [];
+  for (let i = 0; i < core.size; i++) {
+    if (i === core.rank) setElements(slot(recvbuf, recvDispls[i]!, recvCounts[i]!), slot(send, sendDispls[i]!, sendCounts[i]!));
+    else {
+      ops.push(core.recv(i, TAG_ALLTOALL, slot(recvbuf, recvDispls[i]!, recvCounts[i]!), true));
+      ops.push(core.sendBuffer(i, TAG_ALLTOALL, slot(send, sendDispls[i]!, sendCounts[i]!), true));
+    }
+  }
+  await core.waitAll(ops, what);
+}
+
+export function Alltoall(core: CommCore, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number, what: () => string): Promise<void> {
+  const native = core.native?.Alltoall?.(core, sendbuf, recvbuf, count);
+  if (native) return native;
+  const counts = Array<number>(core.size).fill(count);
+  const displs = packedDispls(counts);
+  return Alltoallv(core, sendbuf, counts, displs, recvbuf, counts, displs, what);
+}
+
+/** Every rank sends its block straight to every other: slots between the blocks stay as they were. */
+export async function Allgatherv(
+  core: CommCore,
+  sendbuf: TypedArray | null,
+  recvbuf: TypedArray,
+  counts: readonly number[],
+  displs: readonly number[],
+  what: () => string,
+): Promise<void> {
+  const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, displs);
+  if (native) return native;
+  const { rank, size } = core;
+  const mine = slot(recvbuf, displs[rank]!, counts[rank]!);
+  if (sendbuf) setElements(mine, sendbuf.subarray(0, counts[rank]!));
+  const ops: TransportOp[] = [];
+  for (let i = 0; i < size; i++) {
+    if (i === rank) continue;
+    ops.push(core.recv(i, TAG_ALLGATHERV, slot(recvbuf, displs[i]!, counts[i]!), true));
+    ops.push(core.sendBuffer(i, TAG_ALLGATHERV, mine, true));
+  }
+  await core.waitAll(ops, what);
+}
+
+/** Reduce (rank order kept) of the whole vector onto rank 0, then scatter of its pieces. */
+export async function Reduce_scatter(
+  core: CommCore,
+  sendbuf: TypedArray | null,
+  recvbuf: TypedArray,
+  counts: readonly number[],
+  op: Op,
+  block: boolean,
+  what: () => string,
+): Promise<void> {
+  const native = core.native?.Reduce_scatter?.(core, sendbuf, recvbuf, counts, op, block);
+  if (native) return native;
+  const total = counts.reduce((a, c) => a + c, 0);
+  const acc = allocLike(recvbuf, total);
+  setElements(acc, (sendbuf ?? recvbuf).subarray(0, total));
+  await Reduce(core, acc, core.rank === 0 ? acc : null, op, 0);
+  await Scatterv(core, core.rank === 0 ? acc : null, counts, packedDispls(counts), recvbuf.subarray(0, counts[core.rank]!), 0, what);
+}
+
+/**
+ * Prefix reduction along the ranks: rank i receives the reduction of ranks 0..i-1 from i-1,
+ * combines its own on the right, passes it on. Exclusive leaves rank 0's recvbuf as it was.
+ */
+export async function Scan(core: CommCore, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean, what: () => string): Promise<void> {
+  const native = core.native?.Scan?.(core, sendbuf, recvbuf, op, exclusive);
+  if (native) return native;
+  const { rank, size } = core;
+  const n = recvbuf.length;
+  const inclusive = allocLike(recvbuf, n);
+  setElements(inclusive, (sendbuf ?? recvbuf).subarray(0, n));
+  if (rank > 0) {
+    const before = allocLike(recvbuf, n);
+    await core.wait(core.recv(rank - 1, TAG_SCAN, before, true), what);
+    if (exclusive) setElements(recvbuf, before);
+    op.combineInto(inclusive, before, true);
+  }
+  if (rank < size - 1) await core.wait(core.sendBuffer(rank + 1, TAG_SCAN, inclusive, true), what);
+  if (!exclusive) setElements(recvbuf, inclusive);
 }

@@ -17,6 +17,7 @@ export const TAG_ALLTOALL = 5;
 export const TAG_REDUCE = 6;
 export const TAG_ALLREDUCE = 7;
 export const TAG_SCAN = 8;
+export const TAG_ALLGATHERV = 9;
 
 export async function recvObject<T>(core: CommCore, source: number, tag: number, what: () => string): Promise<T> {
   const op = core.recv(source, tag, null, true);

@@ -16,7 +16,14 @@ delete process.env[kEnvName]; // programs this rank starts are not ranks
 
 const send = (message: ToHost) =>
   new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
-const channel: RankChannel = { send, exit: (code) => process.exit(code) };
+const channel: RankChannel = {
+  send,
+  exit: (code) => process.exit(code),
+  receive(listener) {
+    process.channel?.ref(); // a session rank lives until its host closes it
+    process.on('message', listener);
+  },
+};
 const transport = new ProcessesTransport(rank, size, dir, {
   state: (blocked, waitingIn) => void send(toHost('state', { blocked, waitingIn })),
   abort(code) {

@@ -40,6 +40,8 @@ export function loadProgram(program: RankProgram): LoadedProgram {
     }
     case 'script':
       return { run: (comm) => runScriptFile(program.file, program.args, comm), mapStack: identity };
+    case 'session':
+      throw new TypeError('a session rank runs cells it is sent (session/rank-loop.ts), not a program');
   }
 }
 

@@ -13,12 +13,15 @@ import type { Transport } from '../transport.js';
 import { installWorld } from '../world.js';
 import { installPackageAlias } from './package-alias.js';
 import { loadProgram } from './program.js';
+import { runSessionRank } from '../session/rank-loop.js';
 
 export interface RankChannel {
   /** Hands a message to the host; resolves once it is out of this rank (so the rank may exit). */
   send(message: ToHost): Promise<void> | void;
   /** Ends the rank (thread or process) with `code`, after its output is flushed. */
   exit(code: number): never;
+  /** Calls `listener` with every message the host sends later (sessions); keeps the rank alive. */
+  receive?(listener: (message: unknown) => void): void;
 }
 
 export async function runRank(transport: Transport, program: RankProgram, channel: RankChannel): Promise<void> {
@@ -28,6 +31,7 @@ export async function runRank(transport: Transport, program: RankProgram, channe
   ensureSerialRuntime();
   const comm = Communicator.world(transport);
   installWorld(comm);
+  if (program.kind === 'session') return runSessionRank(comm, channel);
   let mapStack = (stack: string): string => stack;
   let reported = false;
 
@@ -65,7 +69,7 @@ export async function runRank(transport: Transport, program: RankProgram, channe
 const kOwnDir = path.resolve(__dirname, '..');
 
 /** The stack without frames of this package's rank machinery or of Node itself: users see their code. */
-function userFrames(stack: string): string {
+export function userFrames(stack: string): string {
   return stack
     .split('\n')
     .filter((line) => !/^\s+at /.test(line) || !(line.includes(kOwnDir) || line.includes('(node:') || /at node:/.test(line)))
@@ -73,7 +77,7 @@ function userFrames(stack: string): string {
 }
 
 /** Resolves once everything written to stdout and stderr so far has been handed on. */
-function flushOutput(): Promise<unknown> {
+export function flushOutput(): Promise<unknown> {
   const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
   return Promise.all([flush(process.stdout), flush(process.stderr)]);
 }

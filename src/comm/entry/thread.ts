@@ -17,6 +17,7 @@ const data = workerData as ThreadRankData;
 const channel: RankChannel = {
   send: (message) => parentPort!.postMessage(message),
   exit: (code) => process.exit(code),
+  receive: (listener) => void parentPort!.on('message', listener),
 };
 const transport = new ThreadsTransport(data.world, data.rank, {
   abort(code) {

@@ -1,10 +1,13 @@
 /**
- * The typed-array collectives Open MPI does natively (nonblocking: MPI_Ibarrier, MPI_Ibcast,
- * MPI_Iallreduce, MPI_Igatherv), on the collective context's MPI communicator. Allreduce
- * returns undefined — the comm layer then runs its own algorithm — for what MPI cannot do the
- * same way: user-defined Ops, MAXLOC/MINLOC pairs, Uint8ClampedArray, logical and bitwise ops
- * on floats, and send and receive arrays of different element types. That choice depends only
- * on arguments every rank passes alike, so all ranks take the same path.
+ * The typed-array collectives Open MPI does natively, each as its nonblocking MPI call
+ * (MPI_Ibarrier, MPI_Ibcast, MPI_Ireduce, MPI_Iallreduce, MPI_Igatherv, MPI_Iallgatherv,
+ * MPI_Ialltoall, MPI_Ialltoallv, MPI_Ireduce_scatter(_block), MPI_Iscan, MPI_Iexscan), on the
+ * collective context's MPI communicator; the comm layer's nonblocking collectives (Ibcast ...)
+ * reach the same calls. Reductions return undefined — the comm layer then runs its own
+ * algorithm — for what MPI cannot do the same way: user-defined Ops, MAXLOC/MINLOC pairs,
+ * Uint8ClampedArray, logical and bitwise ops on floats, and send and receive arrays of
+ * different element types. That choice depends only on arguments every rank passes alike, so
+ * all ranks take the same path.
  */
 import { dtypeOf, type TypedArray } from '../buffers.js';
 import { BAND, BOR, LAND, LOR, MAX, MIN, PROD, SUM, type Op } from '../ops.js';
@@ -42,6 +45,8 @@ export class MpiCollectives implements NativeCollectives {
   readonly #mpi: NativeMpi;
   readonly #contexts: ContextTable;
   readonly #await: AwaitRequest;
+  // An addon built before a call was added lacks it (optional below): that collective then runs
+  // on the comm layer's algorithm until `npm run build:mpi` rebuilds the addon.
 
   constructor(mpi: NativeMpi, contexts: ContextTable, awaitRequest: AwaitRequest) {
     this.#mpi = mpi;
@@ -62,14 +67,69 @@ export class MpiCollectives implements NativeCollectives {
   }
 
   Allreduce(comm: CommHandle, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> | undefined {
-    const code = kOpCodes.get(op);
-    const dtype = dtypeOf(recvbuf);
-    if (code === undefined || dtype === kClamped || sendbuf.constructor !== recvbuf.constructor) return undefined;
-    if (recvbuf.byteLength < kNativeAllreduceBytes) return undefined;
-    if (kBitwise.has(code) && (dtype === kFloat32 || dtype === kFloat64)) return undefined;
+    const r = reduction(op, recvbuf, sendbuf);
+    if (!r || recvbuf.byteLength < kNativeAllreduceBytes) return undefined;
     const send = sendbuf === recvbuf ? null : sendbuf;
-    const handle = this.#mpi.iallreduce(this.#comm(comm), send, recvbuf, recvbuf.length, dtype, code);
+    const handle = this.#mpi.iallreduce(this.#comm(comm), send, recvbuf, recvbuf.length, r.dtype, r.code);
     return this.#await(handle, () => `Allreduce(op=${op.name})`, [sendbuf, recvbuf]);
+  }
+
+  Reduce(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray | null, op: Op, root: number): Promise<void> | undefined {
+    if (!this.#mpi.ireduce) return undefined;
+    const data = (sendbuf ?? recvbuf)!;
+    const r = reduction(op, data, recvbuf ?? data);
+    if (!r) return undefined;
+    const handle = this.#mpi.ireduce(this.#comm(comm), sendbuf, recvbuf, data.length, r.dtype, r.code, root);
+    return this.#await(handle, () => `Reduce(op=${op.name}, root=${root})`, [sendbuf, recvbuf]);
+  }
+
+  Alltoall(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number): Promise<void> | undefined {
+    if (!this.#mpi.ialltoall) return undefined;
+    const handle = this.#mpi.ialltoall(this.#comm(comm), sendbuf, recvbuf, count * recvbuf.BYTES_PER_ELEMENT);
+    return this.#await(handle, () => 'Alltoall()', [sendbuf, recvbuf]);
+  }
+
+  Alltoallv(
+    comm: CommHandle,
+    sendbuf: TypedArray | null,
+    sendCounts: readonly number[],
+    sendDispls: readonly number[],
+    recvbuf: TypedArray,
+    recvCounts: readonly number[],
+    recvDispls: readonly number[],
+  ): Promise<void> | undefined {
+    if (!this.#mpi.ialltoallv) return undefined;
+    const w = recvbuf.BYTES_PER_ELEMENT;
+    const sc = sendbuf && bytes(sendCounts, w);
+    const sd = sendbuf && bytes(sendDispls, w);
+    const rc = bytes(recvCounts, w);
+    const rd = bytes(recvDispls, w);
+    const handle = this.#mpi.ialltoallv(this.#comm(comm), sendbuf, sc, sd, recvbuf, rc, rd);
+    return this.#await(handle, () => 'Alltoallv()', [sendbuf, recvbuf, sc, sd, rc, rd]);
+  }
+
+  Allgatherv(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], displs: readonly number[]): Promise<void> | undefined {
+    if (!this.#mpi.iallgatherv) return undefined;
+    const w = recvbuf.BYTES_PER_ELEMENT;
+    const c = bytes(counts, w);
+    const d = bytes(displs, w);
+    const handle = this.#mpi.iallgatherv(this.#comm(comm), sendbuf, c[comm.rank]!, recvbuf, c, d);
+    return this.#await(handle, () => 'Allgatherv()', [sendbuf, recvbuf, c, d]);
+  }
+
+  Reduce_scatter(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], op: Op, block: boolean): Promise<void> | undefined {
+    const r = reduction(op, recvbuf, sendbuf ?? recvbuf);
+    if (!r || !this.#mpi.ireduceScatter) return undefined;
+    const c = block ? counts[0]! : Int32Array.from(counts);
+    const handle = this.#mpi.ireduceScatter(this.#comm(comm), sendbuf, recvbuf, c, r.dtype, r.code, block);
+    return this.#await(handle, () => `Reduce_scatter${block ? '_block' : ''}(op=${op.name})`, [sendbuf, recvbuf, c]);
+  }
+
+  Scan(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean): Promise<void> | undefined {
+    const r = reduction(op, recvbuf, sendbuf ?? recvbuf);
+    if (!r || !this.#mpi.iscan) return undefined;
+    const handle = this.#mpi.iscan(this.#comm(comm), sendbuf, recvbuf, recvbuf.length, r.dtype, r.code, exclusive);
+    return this.#await(handle, () => `${exclusive ? 'Exscan' : 'Scan'}(op=${op.name})`, [sendbuf, recvbuf]);
   }
 
   Gatherv(
@@ -90,3 +150,15 @@ export class MpiCollectives implements NativeCollectives {
     return this.#await(handle, () => `Gatherv(root=${root})`, [sendbuf, recvbuf, byteCounts, byteDispls]);
   }
 }
+
+/** The MPI datatype and op codes of a reduction MPI does as we do, or undefined (see the top). */
+function reduction(op: Op, recvbuf: TypedArray, sendbuf: TypedArray): { dtype: number; code: number } | undefined {
+  const code = kOpCodes.get(op);
+  const dtype = dtypeOf(recvbuf);
+  if (code === undefined || dtype === kClamped || sendbuf.constructor !== recvbuf.constructor) return undefined;
+  if (kBitwise.has(code) && (dtype === kFloat32 || dtype === kFloat64)) return undefined;
+  return { dtype, code };
+}
+
+/** Element counts or offsets as the byte counts MPI_BYTE transfers take (held until completion). */
+const bytes = (elements: readonly number[], width: number): Int32Array => Int32Array.from(elements, (e) => e * width);

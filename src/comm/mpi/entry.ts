@@ -86,17 +86,22 @@ async function connectBack(hosts: readonly string[], port: number): Promise<net.
   throw new Error(tried.join(', '));
 }
 
+/** The connection to the launcher, once made. */
+let socket: net.Socket | undefined;
+
 connectBack(address.hosts, address.port).then(
-  (socket) => {
-    socket.on('error', () => {}); // the close below says it
-    socket.once('close', () => {
+  (connected) => {
+    socket = connected;
+    connected.on('error', () => {}); // the close below says it
+    connected.once('close', () => {
       // The launcher stops the run (or is gone): MPI_Abort ends every rank, on every host.
       process.stderr.write = (() => true) as typeof process.stderr.write;
       rank.end(failedWith || 1);
     });
-    control = new ControlConnection<HostSays, RankSays>(socket, (m) => {
-      if (m[kMessageTag] !== true || m.type !== 'start') return;
-      socket.unref(); // from now on the rank's own work keeps it alive, not the connection
+    control = new ControlConnection<HostSays, RankSays>(connected, (m) => {
+      if (m[kMessageTag] !== true) return;
+      if (m.type !== 'start') return listeners.forEach((listener) => listener(m));
+      connected.unref(); // from now on the rank's own work keeps it alive, not the connection
       programKind = m.program.kind;
       void runRank(transport, m.program, channel);
     });
@@ -110,7 +115,14 @@ connectBack(address.hosts, address.port).then(
   },
 );
 
+/** A session rank's listeners for the launcher's later messages (its cells). */
+const listeners: ((message: unknown) => void)[] = [];
+
 const channel: RankChannel = {
+  receive(listener) {
+    socket?.ref(); // a session rank lives until the launcher closes the connection
+    listeners.push(listener);
+  },
   send(message: ToHost) {
     if (message.type === 'result' || message.type === 'failure') reported = true;
     return control!.send(message);

@@ -198,6 +198,8 @@ export class MpiRanks implements RankHost {
         slot.state.blocked = m.blocked;
         slot.state.waitingIn = m.waitingIn;
         break;
+      default:
+        if (m.type !== 'hello') events.message?.(rank, m);
     }
   }
 
@@ -243,7 +245,7 @@ export class MpiRanks implements RankHost {
     const slot = this.#ranks[rank]!;
     if (slot.exited) return;
     slot.exited = true;
-    this.#events.exited(rank, clean || !this.#manyHosts ? how : `${how}${this.#onHost(slot)}`, clean);
+    this.#events.exited(rank, clean || !this.#manyHosts || !slot.host ? how : `${how}; it ran on ${slot.host}`, clean);
   }
 
   #onHost(slot: RankSlot): string {
@@ -252,6 +254,17 @@ export class MpiRanks implements RankHost {
 
   states(): RankState[] {
     return this.#ranks.map((s) => ({ ...s.state }));
+  }
+
+  post(rank: number, message: object): boolean {
+    const connection = this.#ranks[rank]?.connection;
+    if (!connection || connection.socket.destroyed) return false;
+    connection.send(message as HostSays).catch(() => {});
+    return true;
+  }
+
+  where(): string[] {
+    return this.#ranks.map(() => `under mpirun pid ${this.#child?.pid ?? '?'}`);
   }
 
   stop(): Promise<void> {

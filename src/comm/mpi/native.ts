@@ -67,6 +67,22 @@ export interface NativeMpi {
     displs: Int32Array | null,
     root: number,
   ): number;
+  // A null send buffer is MPI_IN_PLACE. Counts and displacements: bytes, except ireduceScatter's (elements).
+  ireduce?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView | null, count: number, dtype: number, op: number, root: number): number;
+  ialltoall?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, blockBytes: number): number;
+  ialltoallv?(
+    comm: number,
+    send: ArrayBufferView | null,
+    sendCounts: Int32Array | null,
+    sendDispls: Int32Array | null,
+    recv: ArrayBufferView,
+    recvCounts: Int32Array,
+    recvDispls: Int32Array,
+  ): number;
+  iallgatherv?(comm: number, send: ArrayBufferView | null, sendBytes: number, recv: ArrayBufferView, counts: Int32Array, displs: Int32Array): number;
+  /** `block`: MPI_Ireduce_scatter_block with `counts` the one count; else MPI_Ireduce_scatter with an Int32Array. */
+  ireduceScatter?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, counts: Int32Array | number, dtype: number, op: number, block: boolean): number;
+  iscan?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, count: number, dtype: number, op: number, exclusive: boolean): number;
 }
 
 /** Int32 per completion in the shared array (native/src/runtime.h). */

@@ -76,7 +76,7 @@ export class ProcessRanks implements RankHost {
         if (!m.blocked) state.wakes++;
         state.blocked = m.blocked;
         state.waitingIn = m.waitingIn;
-      }
+      } else events.message?.(rank, m);
     });
     child.on('error', () => {}); // spawn/IPC errors surface as the exit below
     this.#pipe(rank, 'stdout', child.stdout!);
@@ -107,6 +107,17 @@ export class ProcessRanks implements RankHost {
 
   states(): RankState[] {
     return this.#states.map((s) => ({ ...s }));
+  }
+
+  post(rank: number, message: object): boolean {
+    const child = this.#children[rank];
+    if (!child?.connected) return false;
+    child.send(message);
+    return true;
+  }
+
+  where(): string[] {
+    return this.#children.map((c) => `pid ${c.pid}`);
   }
 
   stop(): Promise<void> {

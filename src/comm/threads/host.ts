@@ -11,6 +11,7 @@ import type { ThreadRankData } from '../entry/thread.js';
 import type { OutputStream, RankEvents, RankHost, RankState } from '../host.js';
 import { isHostMessage, type RankProgram } from '../messages.js';
 import { LineBuffer } from '../output.js';
+import { terminateRunning } from './terminate.js';
 import { createWorld, kTextBytes, PHASE, PHASE_BLOCKED, rankBase, TEXT_LEN, WAKES, type ThreadsWorld } from './layout.js';
 
 const kEntry = path.join(__dirname, '..', 'entry', 'thread.js');
@@ -48,7 +49,10 @@ export class ThreadRanks implements RankHost {
   async start(): Promise<void> {
     for (let rank = 0; rank < this.#np; rank++) {
       const workerData: ThreadRankData = { rank, world: this.#world, program: this.#program };
-      const worker = new Worker(kEntry, { workerData, stdout: true, stderr: true, execArgv: [] });
+      // A session rank may have a busy cell cut off (terminate.ts), which leaves Node's async-hook
+      // stack unbalanced; the check would turn that into a crash (the kernel runs so too).
+      const execArgv = this.#program.kind === 'session' ? ['--no-force-async-hooks-checks'] : [];
+      const worker = new Worker(kEntry, { workerData, stdout: true, stderr: true, execArgv });
       this.#workers.push(worker);
       this.#gone.push(this.#watch(rank, worker));
     }
@@ -61,6 +65,7 @@ export class ThreadRanks implements RankHost {
       if (m.type === 'result') events.result(rank, m.value);
       else if (m.type === 'failure') events.failure(rank, m.error);
       else if (m.type === 'abort') events.aborted(rank, m.code);
+      else events.message?.(rank, m);
     });
     // Errors that escape the rank's own handlers (e.g. a worker that cannot start).
     worker.on('error', (err) => events.failure(rank, serializeError(err)));
@@ -99,6 +104,21 @@ export class ThreadRanks implements RankHost {
       const waitingIn = blocked ? this.#decoder.decode(this.#text.slice(at, at + length)) : '';
       return { blocked, waitingIn, wakes: Atomics.load(ctl, base + WAKES) };
     });
+  }
+
+  post(rank: number, message: object): boolean {
+    const worker = this.#workers[rank];
+    if (!worker) return false;
+    worker.postMessage(message);
+    return true;
+  }
+
+  interruptBusy(ranks: readonly number[]): Promise<void> {
+    return terminateRunning(ranks.flatMap((r) => (this.#workers[r] ? [this.#workers[r].threadId] : [])));
+  }
+
+  where(): string[] {
+    return this.#workers.map((w) => `thread ${w.threadId}`);
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@
  * TypeScript AST.
  */
 import ts from 'typescript';
+import { bindingElements } from '../../util/scope.js';
 import type { ReductionOp } from '../spec.js';
 import { Messages, type CompileMessage } from './messages.js';
 import {
@@ -31,6 +32,8 @@ export interface CapturedName {
   readonly escapes: boolean;
   /** Indexed with [] somewhere in the body. */
   readonly indexed: boolean;
+  /** Declared a reduction by `prange(…).reduction(op, name)`: threads update private copies. */
+  readonly arrayReduction?: ReductionOp;
 }
 
 export interface LoopPlan {
@@ -55,7 +58,7 @@ type Role =
   | { readonly kind: 'read'; readonly escapes: boolean; readonly indexed: boolean }
   | { readonly kind: 'reduction'; readonly op: ReductionOp }
   | { readonly kind: 'write' }
-  | { readonly kind: 'element-write'; readonly index: ts.Expression }
+  | { readonly kind: 'element-write'; readonly index: ts.Expression; readonly compound: boolean }
   | { readonly kind: 'property-write'; readonly property: string }
   | { readonly kind: 'mutating-call' };
 
@@ -176,6 +179,14 @@ export function analyzeLoop(
 
   const dependsOnLoop = loopDependence(body, indexDecl, references, resolve);
 
+  // Arrays the loop's reduction clauses name (checkHeader reported malformed clauses).
+  const clauseOps = new Map<string, { op: ReductionOp; id: ts.Identifier }>();
+  for (const clause of loop.clauses) {
+    const [op, ...arrays] = clause.call.arguments;
+    if (!op || !ts.isStringLiteral(op)) continue;
+    for (const a of arrays) if (ts.isIdentifier(a)) clauseOps.set(a.text, { op: op.text as ReductionOp, id: a });
+  }
+
   const captured: CapturedName[] = [];
   const reductions: { name: string; op: ReductionOp }[] = [];
   const shared: string[] = [];
@@ -187,6 +198,14 @@ export function analyzeLoop(
     const reductionOps = new Set(occ.flatMap((o) => (o.role.kind === 'reduction' ? [o.role.op] : [])));
     const others = occ.filter((o) => o.role.kind !== 'reduction' && o.role.kind !== 'write');
     const plainArray = outer.decl !== undefined && isPlainArrayDeclaration(outer.decl);
+
+    const clause = clauseOps.get(outer.name);
+    if (clause && (writes.length > 0 || reductionOps.size > 0)) {
+      messages.push(
+        Messages.reductionClause(at(clause.id), `'${outer.name}' is assigned as a whole in the loop, so it is not an array the clause can reduce (a number updated with += is a reduction without a clause)`),
+      );
+      continue;
+    }
 
     let isShared = false;
     if (writes.length > 0) {
@@ -220,8 +239,10 @@ export function analyzeLoop(
       } else if ((o.role.kind === 'element-write' || o.role.kind === 'mutating-call') && plainArray) {
         if (!reportedPlain) messages.push(Messages.plainArrayWrite(at(o.id), outer.name, declarationLine(program, outer.decl)));
         reportedPlain = true;
-      } else if (o.role.kind === 'element-write' && !dependsOnLoop(o.role.index)) {
+      } else if (o.role.kind === 'element-write' && !clause && !dependsOnLoop(o.role.index)) {
         messages.push(Messages.invariantIndexWrite(at(o.id), outer.name, o.role.index.getText(), indexName));
+      } else if (o.role.kind === 'element-write' && o.role.compound && !clause && isScatterIndex(o.role.index, resolve)) {
+        messages.push(Messages.scatterUpdate(at(o.id), outer.name, o.role.index.getText()));
       }
     }
     captured.push({
@@ -229,7 +250,11 @@ export function analyzeLoop(
       writes: occ.some((o) => o.role.kind === 'element-write' || o.role.kind === 'mutating-call'),
       escapes: occ.some((o) => o.role.kind === 'read' && o.role.escapes),
       indexed: occ.some((o) => o.role.kind === 'element-write' || (o.role.kind === 'read' && o.role.indexed)),
+      ...(clause ? { arrayReduction: clause.op } : {}),
     });
+  }
+  for (const [name, { id }] of clauseOps) {
+    if (!outers.has(name)) messages.push(Messages.reductionClause(at(id), `the loop body does not use '${name}', an outer variable, so there is nothing to reduce`));
   }
 
   return { loop, line, indexName, indexKeyword, captured, reductions, shared, sharedRefs, provided };
@@ -311,7 +336,7 @@ function roleOf(id: ts.Identifier): Role {
     while (ts.isElementAccessExpression(climbTransparent(access).parent) && (climbTransparent(access).parent as ts.ElementAccessExpression).expression === climbTransparent(access)) {
       access = climbTransparent(access).parent;
     }
-    if (isAssignmentTarget(access)) return { kind: 'element-write', index: p.argumentExpression };
+    if (isAssignmentTarget(access)) return { kind: 'element-write', index: p.argumentExpression, compound: isCompoundUpdate(access) };
     return { kind: 'read', escapes: false, indexed: true };
   }
   if (ts.isPropertyAccessExpression(p) && p.expression === n) {
@@ -361,28 +386,17 @@ function loopDependence(
     walk(expr);
     return found;
   };
-  const bindingNames = (name: ts.BindingName, out: ts.Declaration[]): void => {
-    if (ts.isIdentifier(name)) return;
-    for (const el of name.elements) {
-      if (ts.isBindingElement(el)) {
-        out.push(el);
-        bindingNames(el.name, out);
-      }
-    }
-  };
   // Private declarations and assignments of the body, iterated to a fixed point.
   const sources: { targets: ts.Declaration[]; value: ts.Node }[] = [];
   const collect = (node: ts.Node): void => {
     if (ts.isVariableDeclaration(node) && node.initializer) {
-      const targets: ts.Declaration[] = [node];
-      bindingNames(node.name, targets);
+      const targets: ts.Declaration[] = [node, ...bindingElements(node.name)];
       sources.push({ targets, value: node.initializer });
     }
     if ((ts.isForOfStatement(node) || ts.isForInStatement(node)) && ts.isVariableDeclarationList(node.initializer)) {
       const targets: ts.Declaration[] = [];
       for (const d of node.initializer.declarations) {
-        targets.push(d);
-        bindingNames(d.name, targets);
+        targets.push(d, ...bindingElements(d.name));
       }
       sources.push({ targets, value: node.expression });
     }
@@ -404,6 +418,63 @@ function loopDependence(
     }
   }
   return depends;
+}
+
+/** `a[e] += …`, `a[e]++`: a read-modify-write of the element, which loses updates when threads meet. */
+function isCompoundUpdate(access: ts.Node): boolean {
+  const n = climbTransparent(access);
+  const p = n.parent;
+  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && isIncrementOrDecrement(p.operator)) return true;
+  return ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind !== ts.SyntaxKind.EqualsToken && isAssignmentOperator(p.operatorToken.kind);
+}
+
+const kScatterOperators = new Set([
+  ts.SyntaxKind.PercentToken,
+  ts.SyntaxKind.AmpersandToken,
+  ts.SyntaxKind.BarToken,
+  ts.SyntaxKind.CaretToken,
+  ts.SyntaxKind.LessThanLessThanToken,
+  ts.SyntaxKind.GreaterThanGreaterThanToken,
+  ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+]);
+
+/**
+ * An index computed so that several iterations may land on one element: through a call
+ * (Math.floor(x * bins), bin(x)), an array lookup (idx[i]) or a wrapping operator (i % n, i & 3),
+ * also by way of private variables initialised so. The histogram pattern.
+ */
+function isScatterIndex(expr: ts.Expression, resolve: (id: ts.Identifier) => Resolution, seen = new Set<ts.Node>()): boolean {
+  let found = false;
+  const walk = (n: ts.Node): void => {
+    if (found) return;
+    // threadId() picks one element per thread: no two threads meet there.
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && resolve(n.expression).kind === 'provided') return;
+    if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) {
+      found = true;
+      return;
+    }
+    if (ts.isBinaryExpression(n) && kScatterOperators.has(n.operatorToken.kind)) {
+      found = true;
+      return;
+    }
+    if (ts.isIdentifier(n)) {
+      if (!isValueReference(n)) return;
+      const r = resolve(n);
+      if (r.kind === 'private' && ts.isVariableDeclaration(r.decl) && r.decl.initializer && !seen.has(r.decl)) {
+        seen.add(r.decl);
+        if (isScatterIndex(r.decl.initializer, resolve, seen)) found = true;
+      }
+      return;
+    }
+    if (isFunctionLike(n)) return;
+    ts.forEachChild(n, walk);
+  };
+  walk(expr);
+  return found;
+}
+
+function isFunctionLike(n: ts.Node): boolean {
+  return ts.isArrowFunction(n) || ts.isFunctionExpression(n);
 }
 
 function isPlainArrayDeclaration(decl: ts.Declaration): boolean {

@@ -81,4 +81,15 @@ export function checkHeader(program: CellProgram, loop: PrangeLoop, messages: Co
   const args = call.arguments;
   if (args.some((a) => ts.isSpreadElement(a))) messages.push(Messages.prangeArguments(at(call), -1));
   else if (args.length < 1 || args.length > 3) messages.push(Messages.prangeArguments(at(call), args.length));
+  for (const clause of loop.clauses) {
+    const [op, ...arrays] = clause.call.arguments;
+    if (!op || !ts.isStringLiteral(op) || !['+', '*', 'max', 'min'].includes(op.text)) {
+      messages.push(Messages.reductionClause(at(clause.call), `the reduction's operator must be a string: '+', '*', 'max' or 'min'`));
+    } else if (arrays.length === 0) {
+      messages.push(Messages.reductionClause(at(clause.call), `reduction('${op.text}') names no array`));
+    }
+    for (const a of arrays) {
+      if (!ts.isIdentifier(a)) messages.push(Messages.reductionClause(at(a), `reduction(…) takes array variables, not '${a.getText()}'`));
+    }
+  }
 }

@@ -10,6 +10,7 @@ export type MessageCode =
   | 'reduction-also-read'
   | 'mixed-reduction'
   | 'invariant-index-write'
+  | 'scatter-update'
   | 'plain-array-write'
   | 'property-write'
   | 'await-in-body'
@@ -22,6 +23,7 @@ export type MessageCode =
   | 'index-pattern'
   | 'for-await'
   | 'prange-arguments'
+  | 'reduction-clause'
   | 'nested-prange'
   | 'no-prange';
 
@@ -94,8 +96,20 @@ export const Messages = {
       at,
       `${name}[${index}] is written at an index that does not depend on the loop variable '${loopVar}': every ` +
         `thread updates the same element of the shared array and updates are lost (Numba stays silent here). ` +
-        `Accumulate into a scalar reduction instead (let s = 0; … s += …; ${name}[${index}] = s after the loop), ` +
-        `or index by threadId().`,
+        `Declare the array a reduction, prange(…).reduction('+', ${name}) (each thread updates its own copy, ` +
+        `added into ${name} after the loop, like OpenMP's reduction(+: ${name}[:n])), accumulate into a scalar ` +
+        `reduction (let s = 0; … s += …; ${name}[${index}] = s after the loop), or index by threadId().`,
+      name,
+    ),
+  scatterUpdate: (at: At, name: string, index: string) =>
+    make(
+      'warning',
+      'scatter-update',
+      at,
+      `${name}[${index}] is updated in place at a computed index, which several iterations may share: when two ` +
+        `threads update the same element at once, one update is lost (a histogram's race). Declare the array a ` +
+        `reduction, prange(…).reduction('+', ${name}) (each thread updates its own copy, combined into ${name} ` +
+        `after the loop, like OpenMP's reduction(+: ${name}[:n])), or index by the loop variable.`,
       name,
     ),
   plainArrayWrite: (at: At, name: string, declLine: number | undefined) =>
@@ -200,6 +214,14 @@ export const Messages = {
       'prange-arguments',
       at,
       `prange takes (stop), (start, stop) or (start, stop, step) as plain arguments, got ${count === -1 ? 'a spread argument' : `${count} arguments`}.`,
+    ),
+  reductionClause: (at: At, problem: string) =>
+    make(
+      'error',
+      'reduction-clause',
+      at,
+      `${problem}; write the clause as prange(…).reduction(op, a, b, …) with op one of '+', '*', 'max', 'min' ` +
+        `and the typed arrays the loop updates, named by their variables.`,
     ),
   nestedPrange: (at: At, outerLine: number) =>
     make(

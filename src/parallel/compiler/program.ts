@@ -55,85 +55,17 @@ export function createCellProgram(source: string, lineOffset: number): CellProgr
   };
 }
 
-/** Whether an identifier is used as a value (not a property name, a declaration name, a label…). */
-export function isValueReference(id: ts.Identifier): boolean {
-  const p = id.parent;
-  if (!p) return false;
-  if (ts.isPropertyAccessExpression(p)) return p.expression === id;
-  if (ts.isQualifiedName(p)) return false;
-  if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) return p.name !== id;
-  if (ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) return p.name !== id;
-  if (ts.isBindingElement(p)) return p.name !== id && p.propertyName !== id;
-  if (ts.isVariableDeclaration(p) || ts.isParameter(p)) return p.name !== id;
-  if (ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p)) return p.name !== id;
-  if (ts.isClassDeclaration(p) || ts.isClassExpression(p)) return p.name !== id;
-  if (ts.isLabeledStatement(p) || ts.isBreakStatement(p) || ts.isContinueStatement(p)) return false;
-  if (ts.isMetaProperty(p)) return false;
-  if (ts.isImportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isExportSpecifier(p)) {
-    return false;
-  }
-  if (ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) || ts.isTypeParameterDeclaration(p)) return false;
-  if (ts.isEnumDeclaration(p) || ts.isModuleDeclaration(p)) return p.name !== id;
-  return true;
-}
-
-export { isFunctionBoundary } from '../../util/scope.js';
-
-/** Skips wrapping parentheses and type assertions upwards: `(x as any)` stands for x. */
-export function climbTransparent(node: ts.Node): ts.Node {
-  let n = node;
-  while (
-    n.parent &&
-    (ts.isParenthesizedExpression(n.parent) ||
-      ts.isAsExpression(n.parent) ||
-      ts.isNonNullExpression(n.parent) ||
-      ts.isSatisfiesExpression(n.parent) ||
-      ts.isTypeAssertionExpression(n.parent))
-  ) {
-    n = n.parent;
-  }
-  return n;
-}
-
-export function skipTransparent(node: ts.Expression): ts.Expression {
-  let n = node;
-  while (
-    ts.isParenthesizedExpression(n) ||
-    ts.isAsExpression(n) ||
-    ts.isNonNullExpression(n) ||
-    ts.isSatisfiesExpression(n) ||
-    ts.isTypeAssertionExpression(n)
-  ) {
-    n = n.expression;
-  }
-  return n;
-}
-
-/** Whether `node` is written by the expression around it: `node = …`, `node += …`, `node++`, `[node] = …`. */
-export function isAssignmentTarget(node: ts.Node): boolean {
-  const n = climbTransparent(node);
-  const p = n.parent;
-  if (!p) return false;
-  if (ts.isBinaryExpression(p) && p.left === n && isAssignmentOperator(p.operatorToken.kind)) return true;
-  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && isIncrementOrDecrement(p.operator)) {
-    return true;
-  }
-  if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === n) return true;
-  // Destructuring assignment: [a, b] = …, ({ a } = …), [...rest] = …
-  if (ts.isArrayLiteralExpression(p) || ts.isSpreadElement(p)) return isAssignmentTarget(p);
-  if (ts.isShorthandPropertyAssignment(p) || ts.isSpreadAssignment(p)) return isAssignmentTarget(p.parent);
-  if (ts.isPropertyAssignment(p) && p.initializer === n) return isAssignmentTarget(p.parent);
-  if (ts.isObjectLiteralExpression(p)) return isAssignmentTarget(p);
-  return false;
-}
-
-export function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
-  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
-}
-
-export function isIncrementOrDecrement(op: ts.SyntaxKind): boolean {
-  return op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken;
-}
+// Names are classified by the one scope analysis that shipping uses too (src/util/scope.ts), under
+// the names this compiler has always called them.
+export {
+  climbTransparent,
+  isAssignmentOperator,
+  isFunctionBoundary,
+  isIncrementOrDecrement,
+  isReference as isValueReference,
+  isWritten as isAssignmentTarget,
+  skipTransparent,
+} from '../../util/scope.js';
 
 /** Whether `inner` lies within `outer` in the source text. */
 export function contains(outer: ts.Node, inner: ts.Node): boolean {

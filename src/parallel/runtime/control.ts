@@ -28,6 +28,8 @@ export const I = {
   NSHARED: 69,
   /** 1: reduction partials are numbers, in the data block; 0: workers post them. */
   RED_NUMERIC: 70,
+  /** Workers that died (counted by the supervisor thread); never reset: the team is then replaced. */
+  DEAD: 71,
   /** One word per worker, set once its entry script runs. */
   READY: 128,
   ENV_TAG: 128 + kMaxThreads,

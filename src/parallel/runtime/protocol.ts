@@ -1,11 +1,19 @@
 /** Messages between the main thread and a team worker, on the worker's private port. */
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, ResourceLimits } from 'node:worker_threads';
 import type { SerializedError } from '../../util/remote-error.js';
 import type { Shipment } from '../../ship/shipment.js';
+import type { ArrayReduction } from '../spec.js';
 
 export type ToWorker =
   /** A loop body, shipped once per worker; later loops name it by slot. */
-  | { readonly type: 'loop'; readonly slot: number; readonly id: string; readonly shipment: Shipment }
+  | {
+      readonly type: 'loop';
+      readonly slot: number;
+      readonly id: string;
+      readonly shipment: Shipment;
+      /** Arrays the loop reduces: the worker swaps each for its own slice of the shared copies. */
+      readonly privates: readonly ArrayReduction[];
+    }
   /** A value the worker keeps until dropped: a shared array, or a shipped function (entry of its shipment). */
   | {
       readonly type: 'handle';
@@ -36,3 +44,23 @@ export interface WorkerData {
   /** The worker's end of its private channel; both ends are read with receiveMessageOnPort. */
   readonly port: MessagePort;
 }
+
+/** The supervisor thread (entry/supervisor.ts), which starts the workers and reports their deaths. */
+export interface SupervisorData {
+  readonly ctlBuffer: SharedArrayBuffer;
+  /** Where deaths are reported; the main thread reads it with receiveMessageOnPort. */
+  readonly status: MessagePort;
+  readonly resourceLimits: ResourceLimits;
+}
+
+export interface StartMember {
+  readonly type: 'start';
+  readonly workerData: WorkerData;
+}
+
+export interface MemberDied {
+  readonly thread: number;
+  readonly code: string | undefined;
+  readonly message: string;
+}
+

@@ -4,15 +4,19 @@
  * waits for the workers and combines reductions and shared slots into the results the compiled
  * code writes back. Loops started inside a running loop's body run serially (as in Numba).
  */
+import * as os from 'node:os';
+import * as v8 from 'node:v8';
 import { onKernelInterrupt } from '../../util/interrupt.js';
 import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
-import { describeLoop, describeValue, Errors } from '../errors.js';
-import { iterationCount } from '../range.js';
+import { checkThreads, describeLoop, describeValue, Errors } from '../errors.js';
+import type { TypedArray } from '../../util/typed-array.js';
+import { checkArrayReduction, iterationCount } from '../range.js';
 import { isSharedView } from '../shared.js';
 import type { ChunkFunction, LoopSpec } from '../spec.js';
 import { F, I, kMaxEnv, kMaxReductions, kMaxShared, kMaxThreads, Tag } from './control.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { combineInto, privatize, ReductionBuffers } from './array-reduce.js';
 import { combine, fromSlot, identityOf, toSlot } from './reduce.js';
 import { runShare } from './schedule.js';
 import { Shadows } from './shadows.js';
@@ -30,6 +34,12 @@ export interface ParallelRuntimeOptions {
   readonly spinMicros?: number;
   /** Where runtime notes go (an array copied to shared memory). Default console.warn. */
   readonly note?: (text: string) => void;
+  /**
+   * Heap limit of each worker thread (MiB): a worker that exceeds it stops alone and the loop
+   * fails with an error; the process and its data live on. Default: $TSLAB_PARALLEL_THREAD_HEAP_MB,
+   * else a quarter of the machine's memory, at most the main thread's own limit.
+   */
+  readonly threadHeapMb?: number;
 }
 
 interface LoopEntry {
@@ -56,7 +66,9 @@ export class ParallelRuntime implements CompiledLoopRunner {
   readonly #ctx = createThreadContext();
   readonly #noted = new Set<string>();
   readonly #shadows = new Shadows();
+  readonly #reductionBuffers = new ReductionBuffers();
   readonly #spinMicros: number;
+  readonly #threadHeapMb: number;
   readonly #note: (text: string) => void;
   /** A loop is in flight on the main thread (set from dispatch to completion). */
   #inLoop = false;
@@ -71,8 +83,12 @@ export class ParallelRuntime implements CompiledLoopRunner {
       throw new TypeError('options.spinMicros must be a non-negative number of microseconds');
     }
     if (options.note !== undefined && typeof options.note !== 'function') throw new TypeError('options.note must be a function');
+    if (options.threadHeapMb !== undefined && !(Number.isInteger(options.threadHeapMb) && options.threadHeapMb > 0)) {
+      throw new TypeError('options.threadHeapMb must be a positive whole number of MiB');
+    }
     this.#spinMicros = options.spinMicros ?? kDefaultSpinMicros;
     this.#note = options.note ?? ((text) => console.warn(text));
+    this.#threadHeapMb = options.threadHeapMb ?? defaultThreadHeapMb();
     onKernelInterrupt(() => this.interrupt());
   }
 
@@ -86,7 +102,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   }
 
   set defaultThreads(threads: number) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > kMaxThreads) throw Errors.BadThreads(threads);
+    checkThreads(threads);
     threadState.defaultThreads = threads;
   }
 
@@ -173,12 +189,13 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const { ctl, data, sharedSlots } = team.block;
     const gen = Atomics.load(ctl, I.GEN) + 1;
 
+    const arrayReductions = spec.arrayReductions ?? [];
     // The body, once per worker.
     const entry = this.#loopEntry(spec);
     for (let t = 1; t < threads; t++) {
       if (team.hasLoop(t, entry.slot)) continue;
       entry.shipment ??= this.#ship(spec, () => shipLoopBody(spec, body, this.#definitions));
-      team.post(t, { type: 'loop', slot: entry.slot, id: spec.id, shipment: entry.shipment });
+      team.post(t, { type: 'loop', slot: entry.slot, id: spec.id, shipment: entry.shipment, privates: arrayReductions });
       team.markLoop(t, entry.slot);
     }
 
@@ -186,9 +203,23 @@ export class ParallelRuntime implements CompiledLoopRunner {
     let env = captured;
     const moved: Moved[] = [];
     const byMessage: [number, unknown][] = [];
+    const reduced: { target: TypedArray; all: TypedArray; op: (typeof arrayReductions)[number]['op'] }[] = [];
     for (let k = 0; k < spec.names.length; k++) {
       const v = captured[k];
       let tag: number = Tag.Number;
+      const clause = arrayReductions.find((r) => r.k === k);
+      if (clause) {
+        // Declared a reduction: every thread gets its own slice of one shared buffer.
+        checkArrayReduction(clause.op, [v]);
+        const target = v as TypedArray;
+        const all = this.#reductionBuffers.for(spec.id, k, target, threads);
+        if (env === captured) env = captured.slice();
+        env[k] = all;
+        reduced.push({ target, all, op: clause.op });
+        ctl[I.ENV_TAG + k] = Tag.Handle;
+        data[F.ENV + k] = this.#sendHandle(team, workers, all, (id) => ({ type: 'handle', id, value: all }));
+        continue;
+      }
       switch (typeof v) {
         case 'number':
           data[F.ENV + k] = v;
@@ -266,6 +297,8 @@ export class ParallelRuntime implements CompiledLoopRunner {
     data[F.CHUNK] = spec.chunk ?? 0;
 
     const red = identities.slice();
+    const mainEnv = arrayReductions.length > 0 ? env.slice() : env;
+    privatize(mainEnv, arrayReductions, 0, threads);
     let mainError: unknown;
     let mainFailed = false;
     const recorder = activeTrace();
@@ -279,7 +312,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
         runShare(
           body,
           { thread: 0, threads, count, start, step, dynamic: spec.schedule === 'dynamic', chunk: spec.chunk ?? 0 },
-          env,
+          mainEnv,
           red,
           sharedSlots,
           this.#ctx,
@@ -317,12 +350,19 @@ export class ParallelRuntime implements CompiledLoopRunner {
     for (const m of moved) {
       if (spec.writes.includes(m.k) || spec.escapes.includes(m.k)) this.#shadows.copyOut(m.copy, m.original);
     }
+    const died = team.deaths()[0];
+    if (died) {
+      // The kernel and its data are fine; the team is not: the next loop starts a new one.
+      this.#abandonTeam();
+      throw Errors.ThreadDied(died.thread, spec.line, died.code === 'ERR_WORKER_OUT_OF_MEMORY' ? undefined : died.message, this.#threadHeapMb);
+    }
     if (mainFailed) throw mainError;
     if (workerError) {
       const at = workerError.iteration === undefined ? '' : `iteration ${workerError.iteration} of `;
       throw new RemoteError(workerError.error, `thread ${workerError.thread}`, `${at}${describeLoop(spec.line)}`);
     }
 
+    for (const r of reduced) combineInto(r.target, r.all, threads, r.op);
     const results: unknown[] = [];
     spec.reductions.forEach((r, k) => {
       let acc = reductionInit[k];
@@ -364,7 +404,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
       this.#retire(team);
       team = undefined;
     }
-    if (!team) this.#team = team = new Team({ spinMicros: this.#spinMicros });
+    if (!team) this.#team = team = new Team({ spinMicros: this.#spinMicros, resourceLimits: { maxOldGenerationSizeMb: this.#threadHeapMb } });
     team.grow(threads);
     return team;
   }
@@ -450,10 +490,11 @@ export class ParallelRuntime implements CompiledLoopRunner {
     if (this.#noted.has(key)) return;
     this.#noted.add(key);
     const name = spec.names[k]!;
+    const written = spec.writes.includes(k) || spec.escapes.includes(k);
     this.#note(
-      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copies it in and out on every run ` +
-        `(${formatBytes(original.byteLength)} each way); the loop's writes reach '${name}' as usual. ` +
-        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the copies.`,
+      `note: '${name}' is not in shared memory, so ${describeLoop(spec.line)} copies it ${written ? 'in and out' : 'in'} on every run ` +
+        `(${formatBytes(original.byteLength)}${written ? ` each way); the loop's writes reach '${name}' as usual` : ')'}. ` +
+        `Allocate it with shared(${original.constructor.name}, n) or shared.from(${name}) to avoid the ${written ? 'copies' : 'copy'}.`,
     );
   }
 }
@@ -483,6 +524,13 @@ function checkLimits(spec: LoopSpec): void {
         `${kMaxReductions} reductions and ${kMaxShared} shared scalars); group them into typed arrays.`,
     );
   }
+}
+
+function defaultThreadHeapMb(): number {
+  const fromEnv = Number(process.env['TSLAB_PARALLEL_THREAD_HEAP_MB']);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  const mainLimit = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+  return Math.max(64, Math.floor(Math.min(mainLimit, os.totalmem() / 2 ** 20 / 4)));
 }
 
 function formatBytes(bytes: number): string {

@@ -7,10 +7,10 @@
  * depends on either side's event loop while a loop runs.
  */
 import * as path from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { Errors } from '../errors.js';
 import { createControlBlock, I, viewControlBlock, type ControlBlock } from './control.js';
-import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import type { FromWorker, MemberDied, StartMember, SupervisorData, ToWorker, WorkerData } from './protocol.js';
 
 /** Main thread: how long it polls for the workers before it sleeps on the DONE word (ms). */
 const kMainSpinMs = 0.05;
@@ -20,19 +20,19 @@ const kMainWaitMs = 20;
 const kStartTimeoutMs = 30_000;
 
 interface Member {
-  readonly worker: Worker;
   readonly port: MessagePort;
   /** Loop body slots this worker has. */
   readonly loops: Set<number>;
   /** Handles (shared arrays, functions) this worker holds. */
   readonly handles: Set<number>;
-  exited: boolean;
   startedAt: number;
 }
 
 export interface TeamOptions {
   /** How long workers poll for the next loop before sleeping, in microseconds. */
   readonly spinMicros: number;
+  /** Each worker's heap limits: a worker that exceeds them dies alone, the process lives on. */
+  readonly resourceLimits: ResourceLimits;
 }
 
 export class Team {
@@ -45,6 +45,11 @@ export class Team {
   readonly #drops: number[] = [];
   readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drops.push(id));
   #terminating: Promise<void> | undefined;
+  /** Starts and watches the workers (see entry/supervisor.ts); started with the first worker. */
+  #supervisor: Worker | undefined;
+  #supervisorExited = false;
+  readonly #status = new MessageChannel();
+  readonly #deaths: MemberDied[] = [];
 
   constructor(options: TeamOptions) {
     this.#options = options;
@@ -58,7 +63,14 @@ export class Team {
   }
 
   get broken(): boolean {
-    return this.#terminating !== undefined || this.#members.some((m) => m.exited);
+    return this.#terminating !== undefined || this.#supervisorExited || Atomics.load(this.block.ctl, I.DEAD) > 0;
+  }
+
+  /** Workers that died since the team started (read without the event loop). */
+  deaths(): readonly MemberDied[] {
+    const port = this.#status.port1;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) this.#deaths.push(m.message as MemberDied);
+    return this.#deaths;
   }
 
   /** Starts workers until the team has `threads` threads. */
@@ -116,7 +128,8 @@ export class Team {
     let deadline = 0;
     for (;;) {
       const done = Atomics.load(ctl, I.DONE);
-      if (done >= workers) return;
+      // A dead worker never finishes: the caller reports it (deaths()).
+      if (done >= workers || Atomics.load(ctl, I.DEAD) > 0) return;
       // Poll briefly (short loops end within microseconds), then sleep: on a busy machine a
       // spinning main thread would take the core a worker needs.
       const now = performance.now();
@@ -137,12 +150,12 @@ export class Team {
 
   /** Stops every worker, even one deep in a long chunk; resolves when all have exited. */
   terminate(): Promise<void> {
-    this.#terminating ??= Promise.all(
-      this.#members.map(async (m) => {
-        m.port.close();
-        if (!m.exited) await m.worker.terminate();
-      }),
-    ).then(() => undefined);
+    this.#terminating ??= (async () => {
+      for (const m of this.#members) m.port.close();
+      this.#status.port1.close();
+      // The workers are the supervisor's children: they end with it.
+      if (this.#supervisor && !this.#supervisorExited) await this.#supervisor.terminate();
+    })();
     return this.#terminating;
   }
 
@@ -155,18 +168,25 @@ export class Team {
   #start(thread: number): void {
     const { port1, port2 } = new MessageChannel();
     const workerData: WorkerData = { ...this.#buffers, thread, spinMicros: this.#options.spinMicros, port: port2 };
-    const worker = new Worker(path.join(__dirname, 'entry', 'worker.js'), {
+    this.#startSupervisor().postMessage({ type: 'start', workerData } satisfies StartMember, [port2]);
+    this.#members.push({ port: port1, loops: new Set(), handles: new Set(), startedAt: Date.now() });
+  }
+
+  #startSupervisor(): Worker {
+    if (this.#supervisor) return this.#supervisor;
+    const status = this.#status.port2;
+    const workerData: SupervisorData = { ctlBuffer: this.#buffers.ctlBuffer, status, resourceLimits: this.#options.resourceLimits };
+    const supervisor = new Worker(path.join(__dirname, 'entry', 'supervisor.js'), {
       workerData,
-      transferList: [port2],
-      // Worker names show in inspectors and in `top -H`.
-      name: `tslab-parallel thread ${thread}`,
+      transferList: [status],
+      name: 'tslab-parallel team supervisor',
     });
     // A plain Node program that used a parallel loop must still exit when it is done.
-    worker.unref();
-    const member: Member = { worker, port: port1, loops: new Set(), handles: new Set(), exited: false, startedAt: Date.now() };
-    worker.on('exit', () => (member.exited = true));
-    worker.on('error', () => (member.exited = true));
-    this.#members.push(member);
+    supervisor.unref();
+    supervisor.on('exit', () => (this.#supervisorExited = true));
+    supervisor.on('error', () => (this.#supervisorExited = true));
+    this.#supervisor = supervisor;
+    return supervisor;
   }
 
   #checkStarted(workers: number): void {

@@ -8,7 +8,8 @@
 import { receiveMessageOnPort, workerData as rawWorkerData } from 'node:worker_threads';
 import { loadShipment, mapShippedStack } from '../../../ship/load.js';
 import { serializeError } from '../../../util/remote-error.js';
-import type { ChunkFunction } from '../../spec.js';
+import type { ArrayReduction, ChunkFunction } from '../../spec.js';
+import { privatize } from '../array-reduce.js';
 import { F, I, kMaxReductions, Tag, viewControlBlock } from '../control.js';
 import type { FromWorker, ToWorker, WorkerData } from '../protocol.js';
 import { runShare } from '../schedule.js';
@@ -25,7 +26,7 @@ threadState.id = thread;
 // Loops nested in a body (a %%parallel function called from a prange) run serially here.
 installSerialRuntime();
 
-const bodies = new Map<number, ChunkFunction>();
+const bodies = new Map<number, { body: ChunkFunction; privates: readonly ArrayReduction[] }>();
 const handles = new Map<number, unknown>();
 let values = new Map<number, unknown>();
 let traceArea: Float64Array | undefined;
@@ -39,7 +40,7 @@ function receive(gen: number): void {
     const msg = m.message as ToWorker;
     switch (msg.type) {
       case 'loop':
-        bodies.set(msg.slot, loadShipment(msg.shipment)['body'] as ChunkFunction);
+        bodies.set(msg.slot, { body: loadShipment(msg.shipment)['body'] as ChunkFunction, privates: msg.privates });
         break;
       case 'handle':
         handles.set(msg.id, msg.shipment ? resolveShipped(msg.shipment, msg.entry!, msg.call === true) : msg.value);
@@ -70,11 +71,12 @@ function runGeneration(gen: number): void {
   if (thread >= threads) return; // not in this loop's team
   try {
     receive(gen);
-    const body = bodies.get(ctl[I.SLOT]!);
-    if (!body) throw new Error(`internal: loop body ${ctl[I.SLOT]} was not sent to thread ${thread}`);
+    const loop = bodies.get(ctl[I.SLOT]!);
+    if (!loop) throw new Error(`internal: loop body ${ctl[I.SLOT]} was not sent to thread ${thread}`);
     const nenv = ctl[I.NENV]!;
     env.length = nenv;
     for (let k = 0; k < nenv; k++) env[k] = decode(ctl[I.ENV_TAG + k]!, data[F.ENV + k]!, k);
+    privatize(env, loop.privates, thread, threads);
     const nred = ctl[I.NRED]!;
     const numeric = ctl[I.RED_NUMERIC] === 1;
     red.length = nred;
@@ -84,7 +86,7 @@ function runGeneration(gen: number): void {
     threadState.inLoop = true;
     ctx.at = undefined;
     runShare(
-      body,
+      loop.body,
       {
         thread,
         threads,
