@@ -190,6 +190,19 @@ describe.each(backends)('%s', (backend: Backend) => {
     }
   });
 
+  it('Iallreduce on the world and on a dup, started in opposite orders on the two ranks, each get their own result', async () => {
+    const got = await run(2, async (comm, rank) => {
+      const { IN_PLACE, Request } = require('tslab-parallel');
+      const twin = await comm.dup();
+      const a = new Float64Array([rank + 1]);
+      const b = new Float64Array([10 * (rank + 1)]);
+      const requests = rank === 0 ? [comm.Iallreduce(IN_PLACE, a), twin.Iallreduce(IN_PLACE, b)] : [twin.Iallreduce(IN_PLACE, b), comm.Iallreduce(IN_PLACE, a)];
+      await Request.waitall(requests);
+      return [a[0], b[0]];
+    });
+    for (const r of got) expect(r).toEqual([3, 30]);
+  });
+
   it.runIf(backend === 'threads')('a small Allreduce with buffers of different lengths on different ranks fails with a message that names the mismatch', async () => {
     await expect(run(2, async (comm, rank) => comm.Allreduce(new Float64Array(rank + 1), new Float64Array(rank + 1)))).rejects.toThrow(
       /buffers of (8|16) bytes here and (8|16) on world rank \d.*same type and length/,

@@ -13,7 +13,7 @@
  * stages (one SharedArrayBuffer): per sender, `slots` chunks that stream large messages
  * text (one SharedArrayBuffer): per rank, what it is waiting in, UTF-8
  * reduce (one SharedArrayBuffer): per rank, the contribution to small Allreduce calls (reduce.ts):
- *   Int32 ROUND (the last round written), then per parity p of the round BYTES and CONTEXT at
+ *   Int32 ROUND (the last round written), then per parity p of the round BYTES at
  *   reduceHeader(p), and the data at reduceDataOffset(p); two parities, so a rank may write the
  *   next round while a slower one still reads this one
  */
@@ -47,7 +47,7 @@ export const ROUND = 0;
 export const kReduceBytes = 1024;
 const kReduceHeaderBytes = 32;
 export const kReduceStride = kReduceHeaderBytes + 2 * kReduceBytes;
-/** Int32 index of the BYTES word of parity p (CONTEXT follows it), within a rank's slot. */
+/** Int32 index of the BYTES word of parity p, within a rank's slot. */
 export function reduceHeader(parity: number): number {
   return 2 + 2 * parity;
 }

@@ -1,6 +1,7 @@
 /**
- * Allreduce of small typed arrays over shared memory, for communicators of every rank of a
- * threads world: each rank writes its contribution into its own slot (layout.ts, `reduce`),
+ * Allreduce of small typed arrays over shared memory, for the world communicator of a threads
+ * world (COMM_WORLD, context 0; others use point-to-point, so the rounds here follow MPI's one
+ * order of collectives per communicator, whatever order ranks start them on other ones): each rank writes its contribution into its own slot (layout.ts, `reduce`),
  * publishes the round number, wakes the others, and once every rank has published the round
  * combines all contributions itself, in rank order. No messages, no matching: one hand-over
  * instead of log2(size) exchanges, and every rank gets bit-identical results (the same
@@ -25,6 +26,8 @@ export interface ReduceWaiting {
 }
 
 const kDone: Promise<void> = Promise.resolve();
+/** The point-to-point context of COMM_WORLD (core.ts). */
+const kWorldContext = 0;
 /** Up to this many elements are copied one by one (no view to create). */
 const kElementCopy = 16;
 
@@ -48,9 +51,9 @@ export class SlotAllreduce {
     this.#waiting = waiting;
   }
 
-  /** Undefined when the arguments are not for this path (a sub-communicator, a large array). */
+  /** Undefined when the arguments are not for this path (another communicator, a large array). */
   allreduce(comm: CommHandle, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> | undefined {
-    if (comm.group.length !== this.#size || sendbuf.byteLength > kReduceBytes) return undefined;
+    if (comm.context !== kWorldContext || sendbuf.byteLength > kReduceBytes) return undefined;
     if (this.#pending) return this.#queue(this.#pending.then(() => this.#run(comm, sendbuf, recvbuf, op)));
     const result = this.#run(comm, sendbuf, recvbuf, op);
     return result === kDone ? result : this.#queue(result);
@@ -69,7 +72,7 @@ export class SlotAllreduce {
     try {
       const round = (this.#round = (this.#round + 1) | 0);
       const parity = round & 1;
-      this.#publish(round, parity, comm.context, sendbuf);
+      this.#publish(round, parity, sendbuf);
       const ready = () => this.#allAt(round);
       if (ready() || this.#waiting.spin(ready)) {
         this.#combine(parity, comm, recvbuf, sendbuf.byteLength, op);
@@ -83,7 +86,7 @@ export class SlotAllreduce {
     }
   }
 
-  #publish(round: number, parity: number, context: number, sendbuf: TypedArray): void {
+  #publish(round: number, parity: number, sendbuf: TypedArray): void {
     const base = (this.#rank * kReduceStride) >> 2;
     const view = this.#views[dtypeOf(sendbuf)]! as Float64Array;
     const at = (this.#rank * kReduceStride + reduceDataOffset(parity)) / view.BYTES_PER_ELEMENT;
@@ -91,7 +94,6 @@ export class SlotAllreduce {
     if (src.length <= kElementCopy) for (let i = 0; i < src.length; i++) view[at + i] = src[i]!;
     else view.set(src, at);
     this.#i32[base + reduceHeader(parity)] = sendbuf.byteLength;
-    this.#i32[base + reduceHeader(parity) + 1] = context;
     Atomics.store(this.#i32, base + ROUND, round);
     for (let r = 0; r < this.#size; r++) if (r !== this.#rank) this.#waiting.ring(r);
   }
@@ -113,9 +115,6 @@ export class SlotAllreduce {
       const header = ((world * kReduceStride) >> 2) + reduceHeader(parity);
       if (i32[header] !== bytes) {
         throw Errors.BadArgument('Allreduce', `buffers of ${bytes} bytes here and ${i32[header]} on world rank ${world}`, 'give every rank buffers of the same type and length');
-      }
-      if (i32[header + 1] !== comm.context) {
-        throw Errors.BadArgument('Allreduce', `world rank ${world} is in an Allreduce of another communicator`, 'call collectives in the same order on every rank');
       }
     }
     const first = slots[comm.group[0]!]! as Float64Array;

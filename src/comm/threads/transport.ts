@@ -113,7 +113,7 @@ export class ThreadsTransport implements Transport {
   readonly rank: number;
   readonly size: number;
 
-  /** Small Allreduce calls of whole-world communicators go through shared slots (reduce.ts). */
+  /** Small Allreduce calls of COMM_WORLD go through shared slots (reduce.ts). */
   readonly collectives: NativeCollectives;
   readonly #world: ThreadsWorld;
   readonly #hooks: ThreadsHooks;
