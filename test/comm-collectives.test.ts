@@ -169,6 +169,46 @@ describe.each(backends)('%s', (backend: Backend) => {
     });
   });
 
+  it.each([2, 3])('small Allreduce calls started before the last one finished, on the world and a dup, each get their own result (np %i)', async (np) => {
+    const got = await run(np, async (comm, rank) => {
+      const { IN_PLACE } = require('tslab-parallel');
+      const twin = await comm.dup();
+      const results: number[][] = [];
+      for (let round = 0; round < 50; round++) {
+        const a = new Float64Array([rank + round]);
+        const b = new Int32Array([rank * round, 1]);
+        const c = new Float64Array([rank === round % 3 ? 1 : 0]);
+        // Not awaited one by one: the second and third start while the first may still wait.
+        await Promise.all([comm.Allreduce(IN_PLACE, a, 'SUM'), comm.Allreduce(IN_PLACE, b, 'MAX'), twin.Allreduce(IN_PLACE, c, 'SUM')]);
+        results.push([a[0]!, b[0]!, b[1]!, c[0]!]);
+      }
+      return results;
+    });
+    const sumRanks = range(np).reduce((x, i) => x + i, 0);
+    for (const r of got) {
+      expect(r).toEqual(range(50).map((round) => [sumRanks + np * round, (np - 1) * round, 1, round % 3 < np ? 1 : 0]));
+    }
+  });
+
+  it('Iallreduce on the world and on a dup, started in opposite orders on the two ranks, each get their own result', async () => {
+    const got = await run(2, async (comm, rank) => {
+      const { IN_PLACE, Request } = require('tslab-parallel');
+      const twin = await comm.dup();
+      const a = new Float64Array([rank + 1]);
+      const b = new Float64Array([10 * (rank + 1)]);
+      const requests = rank === 0 ? [comm.Iallreduce(IN_PLACE, a), twin.Iallreduce(IN_PLACE, b)] : [twin.Iallreduce(IN_PLACE, b), comm.Iallreduce(IN_PLACE, a)];
+      await Request.waitall(requests);
+      return [a[0], b[0]];
+    });
+    for (const r of got) expect(r).toEqual([3, 30]);
+  });
+
+  it.runIf(backend === 'threads')('a small Allreduce with buffers of different lengths on different ranks fails with a message that names the mismatch', async () => {
+    await expect(run(2, async (comm, rank) => comm.Allreduce(new Float64Array(rank + 1), new Float64Array(rank + 1)))).rejects.toThrow(
+      /buffers of (8|16) bytes here and (8|16) on world rank \d.*same type and length/,
+    );
+  });
+
   it('LAND and LOR reduce bigint arrays into bigints', async () => {
     const got = await run(2, async (comm, rank) => {
       const and = new BigInt64Array(3);

@@ -103,6 +103,17 @@ async function main(): Promise<void> {
         const c = results.add({ id: `comm.${backend}.diffusion2d.np${np}`, title: `${backend} 2D diffusion 1024×512 at np ${np}`, unit: 'M updates/s', better: 'higher', ours: d.ours, peer: peerSide(d.peer), peerMissing: missing });
         best[np] = { ours: c.ours.best, peer: c.peer?.best };
       }
+      // The same two ranks computing without any halo exchange: what this machine gives two
+      // busy ranks now (a loaded machine or one without two full cores gives less than 2x).
+      const alone = await interleave(kRounds, async () => updates / (await ranks<number, DiffusionData>(2, backend, diffusion, { ...grid, exchange: false }))[0]! / 1e6);
+      const ceiling = results.add({ id: `comm.${backend}.diffusion2d.np2.noexchange`, title: `${backend} 2D diffusion at np 2 without halo exchange (the machine's ceiling), informative`, unit: 'M updates/s', better: 'higher', ours: alone.ours });
+      results.add({
+        id: `comm.${backend}.diffusion2d.ceiling`,
+        title: `${backend} 2D diffusion ceiling efficiency: np 2 without exchange against np 1 (best runs), informative`,
+        unit: '%',
+        better: 'higher',
+        ours: [(ceiling.ours.best / (2 * best[1]!.ours)) * 100],
+      });
       const efficiency = (best[2]!.ours / (2 * best[1]!.ours)) * 100;
       const peerEfficiency = best[2]!.peer && best[1]!.peer ? (best[2]!.peer / (2 * best[1]!.peer)) * 100 : undefined;
       results.add({

@@ -43,6 +43,15 @@ export function dtypeName(code: number): string {
   return kTypes[code]?.name ?? 'Uint8Array';
 }
 
+/**
+ * One view of the whole of `buffer` per element type, indexed by wire code: a transport copies
+ * a message of any type in and out of shared memory with them, creating no view per message.
+ * `buffer.byteLength` must be a multiple of 8.
+ */
+export function typedViews(buffer: ArrayBufferLike): readonly TypedArray[] {
+  return kTypes.map((T) => new T(buffer, 0, buffer.byteLength / T.BYTES_PER_ELEMENT));
+}
+
 /** The bytes of a typed array, without copying. */
 export function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);

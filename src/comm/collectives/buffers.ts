@@ -41,10 +41,16 @@ export async function Reduce(core: CommCore, acc: TypedArray, recvbuf: TypedArra
   else if (rank === root) await core.wait(core.recv(0, TAG_REDUCE, recvbuf, true), what);
 }
 
-/** Element-wise `op` of every rank's `sendbuf` into `recvbuf` (the same array for IN_PLACE). */
-export async function Allreduce(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
-  const native = core.native?.Allreduce?.(core, sendbuf, recvbuf, op);
-  if (native) return native;
+/**
+ * Element-wise `op` of every rank's `sendbuf` into `recvbuf` (the same array for IN_PLACE).
+ * Not async, so the transport's own promise (often one already resolved) reaches the caller as
+ * it is: a small Allreduce costs no extra microtasks.
+ */
+export function Allreduce(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
+  return core.native?.Allreduce?.(core, sendbuf, recvbuf, op) ?? allreducePointToPoint(core, sendbuf, recvbuf, op);
+}
+
+async function allreducePointToPoint(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
   if (sendbuf !== recvbuf) setElements(recvbuf, sendbuf);
   const { rank, size } = core;
   if ((size & (size - 1)) !== 0) {

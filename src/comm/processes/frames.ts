@@ -18,6 +18,17 @@ export function frameHeader(type: number, dtype: number, context: number, tag: n
   return h;
 }
 
+/** A whole frame, header and a copy of `payload`, in one buffer: one write, nothing to cork. */
+export function frameWith(type: number, dtype: number, context: number, tag: number, payload: Uint8Array): Buffer {
+  const f = Buffer.allocUnsafe(kFrameHeader + payload.byteLength);
+  f.writeUInt32LE(payload.byteLength, 0);
+  f.writeUInt32LE(type | (dtype << 8), 4);
+  f.writeInt32LE(context, 8);
+  f.writeInt32LE(tag, 12);
+  f.set(payload, kFrameHeader);
+  return f;
+}
+
 /** Where a frame's payload goes. */
 export interface FrameSink {
   /** A frame starts: returns where its `bytes` payload bytes go, or null to drop them. */

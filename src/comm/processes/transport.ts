@@ -21,7 +21,7 @@ import {
 import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
 import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
-import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, frameHeader, FrameReader, type FrameSink } from './frames.js';
+import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, frameHeader, FrameReader, frameWith, type FrameSink } from './frames.js';
 
 /** Sends up to this size are copied, so they are done at once; larger ones are written from the caller's array. */
 const kCopyLimit = 64 * 1024;
@@ -201,12 +201,20 @@ export class ProcessesTransport implements Transport {
       this.#waiters.check();
       return completedSend();
     }
-    const small = bytes.byteLength <= kCopyLimit;
-    return this.#write(dest, FRAME_BUFFER, dtypeOf(view), context, tag, small ? bytes.slice() : bytes, small);
+    return this.#write(dest, FRAME_BUFFER, dtypeOf(view), context, tag, bytes, false);
   }
 
+  /**
+   * Small payloads are copied into a one-buffer frame (one write); `owned` larger ones (a
+   * serialised object) are written as they are; both are done at once. Others are written from
+   * the caller's array, and the send is done when the socket has taken them.
+   */
   #write(dest: number, type: number, dtype: number, context: number, tag: number, payload: Uint8Array, owned: boolean): OpRecord {
     const socket = this.#sockets[dest]!;
+    if (payload.byteLength <= kCopyLimit) {
+      socket.write(frameWith(type, dtype, context, tag, payload));
+      return completedSend();
+    }
     const op = owned ? completedSend() : new OpRecord();
     socket.cork();
     socket.write(frameHeader(type, dtype, context, tag, payload.byteLength));

@@ -12,6 +12,10 @@
  * rings (one SharedArrayBuffer): a single-producer single-consumer byte ring per ordered pair
  * stages (one SharedArrayBuffer): per sender, `slots` chunks that stream large messages
  * text (one SharedArrayBuffer): per rank, what it is waiting in, UTF-8
+ * reduce (one SharedArrayBuffer): per rank, the contribution to small Allreduce calls (reduce.ts):
+ *   Int32 ROUND (the last round written), then per parity p of the round BYTES at
+ *   reduceHeader(p), and the data at reduceDataOffset(p); two parities, so a rank may write the
+ *   next round while a slower one still reads this one
  */
 
 export const BELL = 0;
@@ -38,6 +42,20 @@ export const PHASE_FINISHED = 2;
 
 export const kTextBytes = 512;
 
+export const ROUND = 0;
+/** Largest Allreduce (in bytes) that goes through the reduce slots. */
+export const kReduceBytes = 1024;
+const kReduceHeaderBytes = 32;
+export const kReduceStride = kReduceHeaderBytes + 2 * kReduceBytes;
+/** Int32 index of the BYTES word of parity p, within a rank's slot. */
+export function reduceHeader(parity: number): number {
+  return 2 + 2 * parity;
+}
+/** Byte offset of the data of parity p, within a rank's slot. */
+export function reduceDataOffset(parity: number): number {
+  return kReduceHeaderBytes + parity * kReduceBytes;
+}
+
 /** What the host sends each rank so it can map the same memory. */
 export interface ThreadsWorld {
   readonly size: number;
@@ -45,6 +63,8 @@ export interface ThreadsWorld {
   readonly rings: SharedArrayBuffer;
   readonly stages: SharedArrayBuffer;
   readonly text: SharedArrayBuffer;
+  /** Small Allreduce contributions: kReduceStride bytes per rank. */
+  readonly reduce: SharedArrayBuffer;
   /** Bytes per ring: a power of two. */
   readonly ringBytes: number;
   /** Typed-array and object messages up to this many bytes go through the ring; larger ones stream. */
@@ -86,6 +106,7 @@ export function createWorld(size: number, spinMicros: number): ThreadsWorld {
     rings: new SharedArrayBuffer(size * size * ringBytes),
     stages: new SharedArrayBuffer(size * chunkBytes * slots),
     text: new SharedArrayBuffer(size * kTextBytes),
+    reduce: new SharedArrayBuffer(size * kReduceStride),
     ringBytes,
     eagerLimit: Math.min(64 * 1024, ringBytes / 4),
     chunkBytes,

@@ -13,9 +13,8 @@
  *   under a microsecond; Atomics.waitAsync wakes in tens), then sleeps on its bell with
  *   Atomics.waitAsync, so its event loop stays free to forward output and be terminated.
  */
-import { allocTyped, bytesOf, dtypeOf, type TypedArray } from '../buffers.js';
+import { allocTyped, bytesOf, dtypeOf, typedViews, type TypedArray } from '../buffers.js';
 import {
-  completedSend,
   deliverBytes,
   deliverArrived,
   deliverObject,
@@ -27,7 +26,7 @@ import {
 import { Errors } from '../errors.js';
 import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
-import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
+import type { NativeCollectives, ProbeInfo, Transport, TransportOp } from '../transport.js';
 import {
   BELL,
   CONSUMED,
@@ -50,6 +49,7 @@ import {
   WAKES,
   type ThreadsWorld,
 } from './layout.js';
+import { SlotAllreduce } from './reduce.js';
 
 // Ring records: a 24-byte header (6 int32) then the payload, padded to 8 bytes.
 const REC_WRAP = 0;
@@ -60,11 +60,10 @@ const REC_RTS_BUFFER = 4;
 const REC_CTS = 5;
 const kHeader = 24;
 const kDiscard = 1;
-/** Pure polling at the start of a wait, in ms: covers a hand-over between two running threads. */
-const kHotSpinMs = 0.02;
-/** Longest nap (Atomics.wait) while spinning, in ms. */
-const kNapMs = 0.05;
-const kNoBytes = new Uint8Array(0);
+/** Every send that completed at once shares this op (ops are read-only once done). */
+const kSent: OpRecord = Object.assign(new OpRecord(), { done: true });
+/** Up to this many elements a receive copies one by one out of the ring (no view to create). */
+const kElementCopy = 16;
 
 interface Rendezvous {
   readonly id: number;
@@ -79,7 +78,7 @@ interface QueuedRecord {
   readonly tag: number;
   readonly bytes: number;
   readonly word5: number;
-  readonly payload: Uint8Array | null;
+  readonly payload: TypedArray | null;
 }
 
 class SendTransfer {
@@ -114,11 +113,15 @@ export class ThreadsTransport implements Transport {
   readonly rank: number;
   readonly size: number;
 
+  /** Small Allreduce calls of COMM_WORLD go through shared slots (reduce.ts). */
+  readonly collectives: NativeCollectives;
   readonly #world: ThreadsWorld;
   readonly #hooks: ThreadsHooks;
   readonly #ctl: Int32Array;
   readonly #ringI32: Int32Array;
   readonly #ringU8: Uint8Array;
+  /** The rings viewed as each element type (by wire code): messages are copied with no view made per message. */
+  readonly #ringViews: readonly TypedArray[];
   readonly #stageU8: Uint8Array;
   readonly #text: Uint8Array;
   readonly #mask: number;
@@ -126,6 +129,8 @@ export class ThreadsTransport implements Transport {
   readonly #matcher = new Matcher();
   readonly #queued: QueuedRecord[][];
   #queuedCount = 0;
+  /** The TAIL of each outgoing ring as last read (the receiver only ever moves it on). */
+  readonly #tailSeen: Int32Array;
   #lastBell = -1;
   #nextId = 1;
   readonly #awaitingCts = new Map<number, SendTransfer>();
@@ -142,11 +147,19 @@ export class ThreadsTransport implements Transport {
     this.#ctl = new Int32Array(world.control);
     this.#ringI32 = new Int32Array(world.rings);
     this.#ringU8 = new Uint8Array(world.rings);
+    this.#ringViews = typedViews(world.rings);
     this.#stageU8 = new Uint8Array(world.stages);
     this.#text = new Uint8Array(world.text, rank * kTextBytes, kTextBytes);
     this.#mask = world.ringBytes - 1;
     this.#bell = rankBase(rank) + BELL;
     this.#queued = Array.from({ length: world.size }, () => []);
+    this.#tailSeen = new Int32Array(world.size);
+    const reducer = new SlotAllreduce(world, rank, {
+      spin: (ready) => this.spin(ready),
+      wait: (ready, waitingIn) => this.wait(ready, waitingIn),
+      ring: (r) => this.#ring(r),
+    });
+    this.collectives = { Allreduce: (comm, sendbuf, recvbuf, op) => reducer.allreduce(comm, sendbuf, recvbuf, op) };
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -155,27 +168,28 @@ export class ThreadsTransport implements Transport {
     const data = serialize(value);
     if (dest === this.rank) {
       this.#matcher.arrive({ source: dest, context, tag, bytes: data.byteLength, isBuffer: false, dtype: 0, value: deserialize(data) });
-      return completedSend();
+      return kSent;
     }
     if (data.byteLength <= this.#world.eagerLimit) {
       this.#post(dest, REC_OBJECT, context, tag, data.byteLength, 0, data, false);
-      return completedSend();
+      return kSent;
     }
     return this.#rendezvous(dest, REC_RTS_OBJECT, context, tag, 0, data);
   }
 
   sendBuffer(dest: number, context: number, tag: number, view: TypedArray): OpRecord {
-    const data = bytesOf(view);
     const dtype = dtypeOf(view);
+    const bytes = view.byteLength;
     if (dest === this.rank) {
-      this.#matcher.arrive({ source: dest, context, tag, bytes: data.byteLength, isBuffer: true, dtype, data: data.slice() });
-      return completedSend();
+      this.#matcher.arrive({ source: dest, context, tag, bytes, isBuffer: true, dtype, data: bytesOf(view).slice() });
+      return kSent;
     }
-    if (data.byteLength <= this.#world.eagerLimit) {
-      this.#post(dest, REC_BUFFER, context, tag, data.byteLength, dtype, data, true);
-      return completedSend();
+    if (bytes <= this.#world.eagerLimit) {
+      // The ring's view of this element type copies the elements: no byte view of `view` needed.
+      this.#post(dest, REC_BUFFER, context, tag, bytes, dtype, view, true);
+      return kSent;
     }
-    return this.#rendezvous(dest, REC_RTS_BUFFER, context, tag, dtype, data);
+    return this.#rendezvous(dest, REC_RTS_BUFFER, context, tag, dtype, bytesOf(view));
   }
 
   #rendezvous(dest: number, type: number, context: number, tag: number, dtype: number, data: Uint8Array): OpRecord {
@@ -188,7 +202,7 @@ export class ThreadsTransport implements Transport {
   }
 
   /** Writes a record into the ring to `dest`, or queues it (with a private copy) until there is room. */
-  #post(dest: number, type: number, context: number, tag: number, bytes: number, word5: number, payload: Uint8Array | null, copy: boolean): void {
+  #post(dest: number, type: number, context: number, tag: number, bytes: number, word5: number, payload: TypedArray | null, copy: boolean): void {
     const queue = this.#queued[dest]!;
     if (queue.length === 0 && this.#tryWrite(dest, type, context, tag, bytes, word5, payload)) return;
     queue.push({ type, context, tag, bytes, word5, payload: payload && copy ? payload.slice() : payload });
@@ -197,17 +211,23 @@ export class ThreadsTransport implements Transport {
     this.#flushQueued(dest); // the receiver may have made room before it could see the flag
   }
 
-  #tryWrite(dest: number, type: number, context: number, tag: number, bytes: number, word5: number, payload: Uint8Array | null): boolean {
+  /** `payload` (data records only) is a typed array of wire code `word5` (0, bytes, for objects). */
+  #tryWrite(dest: number, type: number, context: number, tag: number, bytes: number, word5: number, payload: TypedArray | null): boolean {
     const ctl = this.#ctl;
     const base = ringBase(this.size, this.rank, dest);
     const cap = this.#world.ringBytes;
     let head = ctl[base + HEAD]!;
-    const used = (head - Atomics.load(ctl, base + TAIL)) | 0;
     const length = (kHeader + (payload ? payload.byteLength : 0) + 7) & ~7;
     let pos = head & this.#mask;
     const toEnd = cap - pos;
     const wrap = length > toEnd;
-    if (used + length + (wrap ? toEnd : 0) > cap) return false;
+    const need = length + (wrap ? toEnd : 0);
+    // The receiver's TAIL is read only when the last one seen leaves too little room: its cache
+    // line, just written by the other core, stays off the send's path.
+    if (((head - this.#tailSeen[dest]!) | 0) + need > cap) {
+      this.#tailSeen[dest] = Atomics.load(ctl, base + TAIL);
+      if (((head - this.#tailSeen[dest]!) | 0) + need > cap) return false;
+    }
     const off = ringOffset(cap, this.size, this.rank, dest);
     const i32 = this.#ringI32;
     if (wrap) {
@@ -224,7 +244,13 @@ export class ThreadsTransport implements Transport {
     i32[h + 3] = tag;
     i32[h + 4] = bytes;
     i32[h + 5] = word5;
-    if (payload) this.#ringU8.set(payload, off + pos + kHeader);
+    if (payload) {
+      const ringView = this.#ringViews[word5]! as Float64Array;
+      const src = payload as Float64Array;
+      const at = (off + pos + kHeader) / ringView.BYTES_PER_ELEMENT;
+      if (src.length <= kElementCopy) for (let i = 0; i < src.length; i++) ringView[at + i] = src[i]!;
+      else ringView.set(src, at);
+    }
     Atomics.store(ctl, base + HEAD, (head + length) | 0);
     this.#ring(dest);
     return true;
@@ -252,10 +278,13 @@ export class ThreadsTransport implements Transport {
 
   recv(source: number, context: number, tag: number, into: TypedArray | null): RecvOp {
     const op = new RecvOp(source, context, tag, into);
-    this.poll();
     const msg = this.#matcher.takeMessage(op);
-    if (!msg) this.#matcher.posted.push(op);
-    else if (msg.rendezvous) this.#accept(op, msg.source, msg.tag, msg.bytes, msg.rendezvous as Rendezvous);
+    if (!msg) {
+      // Posted before draining: what is still in the rings comes after every queued message
+      // and goes straight from the ring into this receive's buffer.
+      this.#matcher.posted.push(op);
+      this.poll();
+    } else if (msg.rendezvous) this.#accept(op, msg.source, msg.tag, msg.bytes, msg.rendezvous as Rendezvous);
     else deliverArrived(op, msg);
     return op;
   }
@@ -296,9 +325,8 @@ export class ThreadsTransport implements Transport {
       if (typeWord !== REC_WRAP) {
         const type = typeWord & 0xff;
         const bytes = i32[h + 4]!;
-        // Only data records carry their bytes; for the others `bytes` is the message's size.
-        const payload = type === REC_OBJECT || type === REC_BUFFER ? this.#ringU8.subarray(p + kHeader, p + kHeader + bytes) : kNoBytes;
-        this.#handle(s, type, typeWord >>> 8, i32[h + 2]!, i32[h + 3]!, bytes, i32[h + 5]!, payload);
+        // Only data records carry their bytes (at p + kHeader); for the others `bytes` is the message's size.
+        this.#handle(s, type, typeWord >>> 8, i32[h + 2]!, i32[h + 3]!, bytes, i32[h + 5]!, p + kHeader);
       }
       tail = (tail + length) | 0;
     }
@@ -306,11 +334,11 @@ export class ThreadsTransport implements Transport {
     if (Atomics.load(ctl, base + SENDER_WAITING) !== 0) this.#ring(s);
   }
 
-  #handle(s: number, type: number, dtype: number, context: number, tag: number, bytes: number, word5: number, payload: Uint8Array): void {
+  #handle(s: number, type: number, dtype: number, context: number, tag: number, bytes: number, word5: number, at: number): void {
     const matcher = this.#matcher;
     switch (type) {
       case REC_OBJECT: {
-        const value = deserialize(payload);
+        const value = deserialize(this.#ringU8.subarray(at, at + bytes));
         const op = matcher.takeReceive(s, context, tag);
         if (op) deliverObject(op, s, tag, bytes, value);
         else matcher.unexpected.push({ source: s, context, tag, bytes, isBuffer: false, dtype: 0, value });
@@ -318,8 +346,8 @@ export class ThreadsTransport implements Transport {
       }
       case REC_BUFFER: {
         const op = matcher.takeReceive(s, context, tag);
-        if (op) deliverBytes(op, s, tag, word5, payload);
-        else matcher.unexpected.push({ source: s, context, tag, bytes, isBuffer: true, dtype: word5, data: payload.slice() });
+        if (!op) matcher.unexpected.push({ source: s, context, tag, bytes, isBuffer: true, dtype: word5, data: this.#ringU8.slice(at, at + bytes) });
+        else if (!this.#copyOut(op, s, tag, word5, at, bytes)) deliverBytes(op, s, tag, word5, this.#ringU8.subarray(at, at + bytes));
         return;
       }
       case REC_RTS_OBJECT:
@@ -342,6 +370,28 @@ export class ThreadsTransport implements Transport {
         return;
       }
     }
+  }
+
+  /**
+   * The common receive of a small message: into an array of the sender's element type that is
+   * large enough, copied element by element from the ring's view of that type. False when the
+   * general path (other type, truncation, no buffer) must handle it.
+   */
+  #copyOut(op: RecvOp, source: number, tag: number, dtype: number, at: number, bytes: number): boolean {
+    const into = op.into as Float64Array | null;
+    const ringView = this.#ringViews[dtype]! as Float64Array;
+    if (!into || into.constructor !== ringView.constructor || bytes > into.byteLength) return false;
+    const n = bytes / ringView.BYTES_PER_ELEMENT;
+    const from = at / ringView.BYTES_PER_ELEMENT;
+    if (n <= kElementCopy) for (let i = 0; i < n; i++) into[i] = ringView[from + i]!;
+    else into.set(ringView.subarray(from, from + n));
+    op.source = source;
+    op.tag = tag;
+    op.bytes = bytes;
+    op.isBuffer = true;
+    op.dtype = dtype;
+    op.done = true;
+    return true;
   }
 
   /** A receive matched a large message: say where its bytes go and ask the sender for them. */
@@ -455,10 +505,10 @@ export class ThreadsTransport implements Transport {
   // ---- waiting -----------------------------------------------------------------------------
 
   /**
-   * Waits up to spinMicros without yielding to the event loop: first polls hot for a few
-   * microseconds (a hand-over between two running threads takes well under one), then naps on
-   * the bell with Atomics.wait in short slices. A nap gives the core away — on a busy machine
-   * the sender may need it — and a sender's notify ends it at once.
+   * Polls hot for up to spinMicros without yielding to the event loop (a hand-over between two
+   * running threads takes well under a microsecond). Never Atomics.wait in between: on a
+   * virtual machine an idle core halts, and waking it costs some 35 µs (measured), thirty times
+   * a whole round trip; MPI libraries poll the same way, only for ever.
    */
   spin(ready: () => boolean): boolean {
     this.poll();
@@ -467,26 +517,12 @@ export class ThreadsTransport implements Transport {
     if (spinMs <= 0) return false;
     const ctl = this.#ctl;
     const bell = this.#bell;
-    const start = performance.now();
-    const hotUntil = start + Math.min(spinMs, kHotSpinMs);
+    const until = performance.now() + spinMs;
     for (let i = 1; ; i++) {
       if (Atomics.load(ctl, bell) !== this.#lastBell) {
         this.poll();
         if (ready()) return true;
-      } else if ((i & 63) === 0 && performance.now() > hotUntil) break;
-    }
-    const sleeping = rankBase(this.rank) + SLEEPING;
-    for (;;) {
-      const left = start + spinMs - performance.now();
-      if (left <= 0) return false;
-      const seen = Atomics.load(ctl, bell);
-      if (seen === this.#lastBell) {
-        Atomics.add(ctl, sleeping, 1);
-        Atomics.wait(ctl, bell, seen, Math.min(left, kNapMs));
-        Atomics.sub(ctl, sleeping, 1);
-      }
-      this.poll();
-      if (ready()) return true;
+      } else if ((i & 63) === 0 && performance.now() > until) return false;
     }
   }
 
