@@ -2,8 +2,9 @@
  * One page with every benchmark's state: reads the comparisons in build/bench/*.json (written
  * by bench/peers' Results) and writes build/bench/report.html — a plotly chart of each cost
  * ratio (ours/peer, below 1 is better) against its target, and a table of every figure beside
- * the peer's. Offline: plotly.js is embedded. `npm run bench` writes it after the benchmarks;
- * `node dist/bench/report.js` redraws it from the JSON already there.
+ * the peer's; report.md holds the same table in Markdown. Offline: plotly.js is embedded.
+ * `npm run bench` writes both after the benchmarks; `node dist/bench/report.js` redraws them
+ * from the JSON already there.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,11 +112,26 @@ ${table(files)}
 `;
 }
 
+/** The same figures as a Markdown table, for the README and an issue note. */
+export function reportMarkdown(files: readonly BenchFile[]): string {
+  const rows = files.flatMap((f) =>
+    f.comparisons.map((c) => {
+      const side = (s: { best: number; median: number }) => `${num(s.best)} (${num(s.median)}) ${c.unit}`;
+      const peer = c.peer ? `${c.peer.name}: ${side(c.peer)}` : c.peerMissing ? `no peer: ${c.peerMissing}` : '';
+      const ratio = c.ratio ? `${c.ratio.best.toFixed(2)}x / ${c.ratio.median.toFixed(2)}x` : '';
+      return `| ${f.name} | ${c.title} | ${side(c.ours)} | ${peer} | ${ratio} | ${c.target?.text ?? ''} | ${verdict(c)} |`;
+    }),
+  );
+  return ['| bench | figure | ours best (median) | peer best (median) | ratio best / median | target | verdict |', '|---|---|---|---|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+/** Writes build/bench/report.html and report.md from the results there; undefined when there are none. */
 export function writeReport(dir = kBenchDir): string | undefined {
   const files = readResults(dir);
   if (files.length === 0) return undefined;
   const out = path.join(dir, 'report.html');
   fs.writeFileSync(out, reportHtml(files));
+  fs.writeFileSync(path.join(dir, 'report.md'), reportMarkdown(files));
   return out;
 }
 

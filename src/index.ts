@@ -14,3 +14,4 @@ export {
 export type { TypedArray, LoopSpec, CompileMessage } from './parallel/index.js';
 export * from './comm/index.js';
 export { onKernelInterrupt } from './util/interrupt.js';
+export { ProcessContext, currentContext } from './util/process-context.js';

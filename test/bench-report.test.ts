@@ -27,6 +27,9 @@ describe('bench report', () => {
 
     const out = writeReport(dir)!;
     expect(out).toBe(join(dir, 'report.html'));
+    const md = readFileSync(join(dir, 'report.md'), 'utf8').trim().split('\n');
+    expect(md).toHaveLength(2 + 3);
+    expect(md[2]).toBe('| comm | round trip 8 B | 2.00 (2.50) µs | mpi4py: 1.00 (1.50) µs | 2.00x / 1.67x | ≤ 1.3x mpi4py | NOT MET |');
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('1 of 2</strong> judged targets met');
 

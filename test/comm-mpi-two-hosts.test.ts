@@ -10,7 +10,7 @@
  *   --out, a failing rank on the other host reported by rank and host, an interrupt.
  * After each run no process is left on either host. One test bed for the whole file.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -269,6 +269,35 @@ describe.skipIf(twoHostsUnavailable || mpiUnavailable)('Open MPI on two hosts', 
       expect(await survivors([...tree, ...ranks], 5000)).toEqual([]);
       const after = await k.run(`${magic(2)}\nconsole.log(await comm.allreduce(1));`);
       expect(after.stdout.trim().split('\n').sort()).toEqual(['[rank 0] 2', '[rank 1] 2']);
+    });
+
+    it('a session keeps state on both hosts across cells, gathers it back and closes leaving nothing', async () => {
+      const [a, b] = bed.hosts.map((h) => h.name);
+      const started = await k.run(`%mpirun --session -np 4 --backend mpi --hostfile ${bed.hostfile} --mpirun-args "${bed.mpirunArgs.join(' ')}"`);
+      expect(started.error).toBeUndefined();
+      expect(started.stdout).toMatch(/^%mpirun session: 4 ranks on mpi .*0 cells run, idle/);
+      expect(bed.processes().length).toBeGreaterThan(0);
+      const one = await k.run("%%mpirun\nconst host = require('node:os').hostname();\nlet steps = 0;\nconst field = new Float64Array(3).fill(rank);");
+      expect(one.error).toBeUndefined();
+      const two = await k.run('%%mpirun\nsteps += 1;\nfor (let i = 0; i < field.length; i++) field[i] += await comm.allreduce(steps);\nconsole.log(`${host} ${steps}`);');
+      expect(two.error).toBeUndefined();
+      expect(two.stdout.trim().split('\n').sort()).toEqual([`[rank 0] ${a} 1`, `[rank 1] ${a} 1`, `[rank 2] ${b} 1`, `[rank 3] ${b} 1`]);
+      const three = await k.run('%%mpirun --gather field --out hosts@all\nsteps += 1;\nfield[0] += steps;\nconst hosts = [host, steps];');
+      expect(three.error).toBeUndefined();
+      expect((await k.run('Array.from(field).join(",")')).result).toBe('6,4,4,7,5,5,8,6,6,9,7,7');
+      expect((await k.run('JSON.stringify(hosts)')).result).toBe(JSON.stringify([[a, 2], [a, 2], [b, 2], [b, 2]]));
+      // The status names each rank's pid and host: processes that run in that host's namespace.
+      const status = await k.run('%mpirun');
+      const where = new RegExp(`^%mpirun session: 4 ranks on mpi \\(pid (\\d+) on ${a}, pid (\\d+) on ${a}, pid (\\d+) on ${b}, pid (\\d+) on ${b}\\), 3 cells run, idle\\n$`).exec(status.stdout);
+      expect(where, status.stdout).not.toBeNull();
+      const pids = where!.slice(1).map(Number);
+      const namespaceOf = (pid: number) => execFileSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).trim();
+      expect(pids.map(namespaceOf)).toEqual([a, a, b, b]);
+      for (const pid of pids) expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('entry.js');
+      const closed = await k.run('%mpirun --close');
+      expect(closed.stdout).toBe('closed the %mpirun session (4 ranks on mpi)\n');
+      expect(await leftOnHosts()).toEqual([]);
+      expect((await k.run('%%mpirun\n1;')).error?.evalue).toMatch(/no %mpirun session is open/);
     });
   });
 });

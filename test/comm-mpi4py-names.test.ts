@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { backends, type Backend } from './fixtures/comm/backends.js';
 import { useKernelSession } from './helpers/kernel-session.js';
 
-const kImports = "import { Op, IN_PLACE, UNDEFINED, PROC_NULL, Get_processor_name, Request } from 'tslab-parallel';";
+const kImports = "import { Op, IN_PLACE, UNDEFINED, PROC_NULL, Get_processor_name, Request, MPI } from 'tslab-parallel';";
 
 const kCell = `const half = await comm.Split(rank % 2, rank);
 const reversed = await comm.Split(0, -rank);
@@ -116,6 +116,21 @@ console.log(JSON.stringify({ all: Array.from(all), pieces: Array.from(pieces), m
       b: [4, 4],
       done: 3,
     })));
+  }, 120_000);
+
+  it('MPI, shaped like mpi4py’s module: COMM_WORLD, the ops, Request, Compute_dims, Wtime', async () => {
+    expect((await k.run(kImports)).status).toBe('ok');
+    const r = await k.run(`%%mpirun -np 3 --backend ${backend}
+const world = MPI.COMM_WORLD;
+const recvbuf = new Float64Array(1);
+await world.Reduce(new Float64Array([world.Get_rank() + 1]), world.Get_rank() === 0 ? recvbuf : null, MPI.SUM, 0);
+await MPI.Request.Waitall([world.Ibarrier(), world.Iallreduce(MPI.IN_PLACE, new Int32Array(1), MPI.MAX)]);
+const t = MPI.Wtime();
+console.log(JSON.stringify({ same: world === comm, reduced: rank === 0 ? recvbuf[0] : null, dims: MPI.Compute_dims(size, 2), clock: t > 0 && MPI.Wtime() >= t, host: MPI.Get_processor_name() === Get_processor_name() }));`);
+    expect(r.error?.evalue).toBeUndefined();
+    expect(r.status).toBe('ok');
+    const got = r.stdout.trim().split('\n').sort().map((line) => JSON.parse(line.replace(/^\[rank \d\] /, '')) as unknown);
+    expect(got).toEqual([0, 1, 2].map((rank) => ({ same: true, reduced: rank === 0 ? 6 : null, dims: [3, 1], clock: true, host: true })));
   }, 120_000);
 
   it('Split with a bad colour and Op.Create without a function say what to pass, and the kernel goes on', async () => {

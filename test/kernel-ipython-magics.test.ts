@@ -210,6 +210,10 @@ describe('x = !cmd and !!cmd (%sx)', () => {
     expect((await k.run('const ok = !failed\nok')).result).toBe('true');
     expect((await k.run('const flag = true;\nconst notFlag = !flag\nnotFlag')).result).toBe('false');
     expect((await k.run('const neg = !Array.isArray(lines)\nneg')).result).toBe('false');
+    // Completion splits the cell the same way: the negation is code, so its name is known below.
+    const code = 'const notFailed = !failed\nnotFailed.';
+    const reply = await k.kernel.client.request('shell', 'complete_request', { code, cursor_pos: code.length });
+    expect(reply.content.matches).toContain('valueOf');
   });
 
   it('the parser: command or negation, by what the notebook and the cell above know', () => {

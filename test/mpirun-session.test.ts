@@ -122,6 +122,32 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
     expect((await k.run('kept')).result).toBe('[ 2, 12, 22 ]');
   });
 
+  it("withdraws a failed cell's pending receives, so a later cell's messages on the same source and tag reach its own", async () => {
+    // Rank 0 is waiting when the cell is dropped; rank 1 fails with a receive of its own posted.
+    const failed = await k.run(
+      '%%mpirun\nconst early = rank === 0 ? comm.Irecv(new Float64Array(2), 1, 43) : rank === 1 ? comm.irecv(0, 44) : null;\nif (rank === 1) throw new Error("rank one fails");\nif (rank === 0) await comm.recv(1, 42);',
+    );
+    expect(failed.error?.evalue).toBe('rank 1: Error: rank one fails');
+    const next = await k.run(
+      [
+        '%%mpirun --timeout 3 --out got --out mine@all',
+        'if (rank === 1) {',
+        '  await comm.send("second", 0, 42);',
+        '  await comm.Send(new Float64Array([7, 8]), 0, 43);',
+        '}',
+        'const mine = rank === 0 ? await comm.send("for one", 1, 44) : rank === 1 ? await comm.recv(0, 44) : null;',
+        'const into = new Float64Array(2);',
+        'let got: unknown[] = [];',
+        'if (rank === 0) got = [await comm.recv(1, 42), await comm.Recv(into, 1, 43).then(() => Array.from(into)), await early!.wait().then(() => "completed", (e: Error) => e.message)];',
+      ].join('\n'),
+    );
+    expect(next.error).toBeUndefined();
+    expect((await k.run('JSON.stringify(mine)')).result).toBe('[null,"for one",null]');
+    expect((await k.run('JSON.stringify(got)')).result).toBe(
+      JSON.stringify(['second', [7, 8], 'this receive was withdrawn when the %mpirun session cell that posted it was dropped (it failed or was interrupted); post it again in a new cell']),
+    );
+  });
+
   it('runs a one-off -np world beside the session without touching it', async () => {
     const once = await k.run('%%mpirun -np 2 --out sizes@all\nconst sizes = size;');
     expect(once.error).toBeUndefined();

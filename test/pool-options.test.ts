@@ -20,6 +20,7 @@ describe('Pool options', () => {
     [{ execArgv: '--expose-gc' }, TypeError, 'options.execArgv must be an array of strings'],
     [{ env: { A: 1 } }, TypeError, 'options.env must be an object of strings'],
     [{ interruptible: 'yes' }, TypeError, 'options.interruptible must be a boolean'],
+    [{ context: {} }, TypeError, 'options.context must be a ProcessContext (from currentContext())'],
   ])('%j → %o: %s', (options, type, message) => {
     expect(() => new Pool(options as never)).toThrow(type);
     expect(() => new Pool(options as never)).toThrow(message);

@@ -5,6 +5,8 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadShipment, partial, ship, type Shipment } from '../dist/src/ship/index.js';
+import { installNotebookDefinitions } from '../dist/src/ship/notebook.js';
+import { ProcessContext } from '../dist/src/util/process-context.js';
 import { NotebookFixture } from './fixtures/ship/notebook-fixture.js';
 import { runInWorker } from './fixtures/ship/run-in-worker.js';
 
@@ -32,6 +34,15 @@ describe('shipping notebook functions', () => {
     expect(s.entries).toEqual(['task']);
     expect(Object.keys(s.data).sort()).toEqual(['OFFSET', 'SCALE']);
     expect(load(s).task?.(2)).toBe(7);
+  });
+
+  it('without definitions, ships with those the kernel installed in the given process context', () => {
+    const nb = notebook('const SCALE = 3;\nfunction task(x: number) { return x * SCALE; }');
+    const context = new ProcessContext();
+    installNotebookDefinitions(nb, context);
+    expect(load(ship({ task: nb.exports.task as Function }, { context })).task?.(2)).toBe(6);
+    expect(() => ship({ task: nb.exports.task as Function }, { context: new ProcessContext() })).toThrow(/SCALE/);
+    context.dispose();
   });
 
   it('ships recursive and mutually recursive functions and arrow-function constants', () => {

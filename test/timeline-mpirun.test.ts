@@ -78,6 +78,39 @@ describe('%%mpirun --timeline in the kernel', () => {
     });
   }
 
+  for (const backend of backends) {
+    it(`traces a session cell on the ${backend} backend, and the session's next cells untraced`, async () => {
+      expect((await k.run(`%mpirun --session -np 3 --backend ${backend}`)).error).toBeUndefined();
+      expect((await k.run('%%mpirun\nconst before = rank * 2;')).error).toBeUndefined();
+      const r = await k.run(`%%mpirun --timeline-out tl --out total@all\n${kCell}\nconst seen = before;`, 180_000);
+      expect(r.error).toBeUndefined();
+      const [gantt, matrix] = figures(r);
+      expect(gantt!.data.map((t) => t.name)).toEqual(expect.arrayContaining(['compute', 'waiting in communication', 'message']));
+      expect(matrix!.data[0]!.type).toBe('heatmap');
+      const facts = JSON.parse((await k.run(kFacts)).result!) as Json;
+      expect(facts.unmatched).toBe(0);
+      expect(facts.causal).toBe(true);
+      expect(facts.pairs).toBe(true);
+      expect(facts.matrix).toBe(facts.sent);
+      expect(facts.counted).toBe(facts.messages);
+      expect(facts.tag5).toEqual([[0, 1, 8000]]);
+      expect(facts.tag6).toEqual([[0, 2]]);
+      expect(facts.unwaited).toEqual([[1, 0, 9]]);
+      expect(facts.shares).toEqual([100, 100, 100]);
+      expect(facts.rows).toEqual(['rank 0', 'rank 1', 'rank 2']);
+      expect((await k.run('JSON.stringify(total)')).result).toBe('[2,2,2]');
+      const failed = await k.run('%%mpirun --timeline\nif (rank === 1) throw new RangeError("traced failure");\nawait comm.recv(1, 77);');
+      expect(failed.error?.evalue).toBe('rank 1: RangeError: traced failure');
+      expect(failed.displays).toHaveLength(0);
+      // The session goes on, untraced, with what the traced cell declared.
+      const next = await k.run('%%mpirun --out after@all\nconst after = [seen, x[0], await comm.allreduce(1)];');
+      expect(next.error).toBeUndefined();
+      expect(next.displays).toHaveLength(0);
+      expect((await k.run('JSON.stringify(after)')).result).toBe('[[0,0,3],[2,0,3],[4,2,3]]');
+      expect((await k.run('%mpirun --close')).error).toBeUndefined();
+    });
+  }
+
   it('keeps the cell\'s line numbers in errors and traces nothing without --timeline', async () => {
     const r = await k.run("%%mpirun -np 2 --timeline\nconst a = 1;\nif (rank === 1) throw new RangeError('bad rank');\nawait comm.recv(1);");
     expect(r.error?.evalue).toBe('rank 1: RangeError: bad rank');

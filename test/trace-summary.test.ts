@@ -4,7 +4,9 @@
  * chart of very many intervals draws the first ones and says so.
  */
 import { describe, expect, it } from 'vitest';
+import { traceNow } from '../dist/src/trace/clock.js';
 import { ganttFigure } from '../dist/src/trace/gantt.js';
+import { ItemClock } from '../dist/src/trace/item-clock.js';
 import type { ChunkRecord } from '../dist/src/trace/records.js';
 import { rowOrder, summarise, unionLength } from '../dist/src/trace/summary.js';
 
@@ -39,5 +41,40 @@ describe('trace summaries', () => {
     expect(Math.max(...fig.data.flatMap((t) => t.base as number[]))).toBe(3999);
     expect((fig.layout!.title as { text: string }).text).toBe('Many (the first 4000 of 5000 intervals)');
     expect((ganttFigure(many.slice(0, 10), { title: 'Few', origin: 0 }).layout!.title as { text: string }).text).toBe('Few');
+  });
+});
+
+describe('the item clock of traced pool batches', () => {
+  const spin = (ms: number) => {
+    const until = traceNow() + ms;
+    while (traceNow() < until);
+  };
+
+  it('gives every item that ran an end, in order, tiny items in evenly spread groups', () => {
+    const clock = new ItemClock(1000);
+    for (let i = 0; i < 700; i++) clock.ended();
+    const { startedAt, itemEnds } = clock.finish();
+    expect(itemEnds).toHaveLength(700);
+    let last = startedAt;
+    for (const end of itemEnds) {
+      expect(end).toBeGreaterThanOrEqual(last);
+      last = end;
+    }
+    expect(last).toBeLessThanOrEqual(traceNow());
+  });
+
+  it('reads the clock for each item that takes longer than a couple of microseconds', () => {
+    const clock = new ItemClock(3);
+    const marks: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      spin(0.5);
+      clock.ended();
+      marks.push(traceNow());
+    }
+    const { itemEnds } = clock.finish();
+    itemEnds.forEach((end, i) => {
+      expect(end).toBeLessThanOrEqual(marks[i]!);
+      expect(end).toBeGreaterThan(marks[i]! - 0.4); // read right at the item's end, not spread over others
+    });
   });
 });

@@ -13,7 +13,7 @@ import { diffusion } from '../comm/ranks.js';
 import { interleave, Results } from '../peers/compare.js';
 
 const quick = process.argv.includes('--quick');
-const rounds = quick ? 5 : 9;
+const rounds = quick ? 9 : 21;
 const results = new Results('trace');
 
 async function poolMap(): Promise<void> {
@@ -29,6 +29,8 @@ async function poolMap(): Promise<void> {
     return ms;
   };
   try {
+    // A map takes about a millisecond: warm both paths up well (the JIT, the workers' caches).
+    for (let i = 0; i < 20; i++) await once(i % 2 === 0);
     const r = await interleave(rounds, () => once(true), () => once(false));
     results.add({
       id: 'trace.pool.map10k',
@@ -47,7 +49,7 @@ async function poolMap(): Promise<void> {
 /** The bench's diffusion rank function, started with traceRank when data.trace is set. */
 const kTracedDiffusion = `async (comm, rank, size, data) => {
   const diffusion = ${diffusion.toString()};
-  const trace = data.trace ? await require('tslab-parallel').traceRank(comm) : undefined;
+  const trace = data.trace ? await require('tslab-parallel/dist/src/trace/comm-rank.js').traceRank(comm) : undefined;
   const seconds = await diffusion(comm, rank, size, data);
   trace?.stop();
   return seconds;

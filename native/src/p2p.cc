@@ -144,6 +144,14 @@ Napi::Value Improbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rt.requests.Add(request));
 }
 
+// cancel(handle) → whether MPI_Cancel was called on that request (a receive a dropped
+// session cell left posted); it completes later, with error kCancelled if the cancel won.
+Napi::Value Cancel(const Napi::CallbackInfo& info) {
+  Runtime& rt = runtime();
+  std::lock_guard<std::mutex> lock(rt.mpi);
+  return Napi::Boolean::New(info.Env(), rt.requests.Cancel(Int(info, 0)));
+}
+
 }  // namespace
 
 void InitP2p(Napi::Env env, Napi::Object exports) {
@@ -152,6 +160,7 @@ void InitP2p(Napi::Env env, Napi::Object exports) {
   exports.Set("isendHeader", Napi::Function::New(env, IsendHeader, "isendHeader"));
   exports.Set("irecv", Napi::Function::New(env, Irecv, "irecv"));
   exports.Set("improbe", Napi::Function::New(env, Improbe, "improbe"));
+  exports.Set("cancel", Napi::Function::New(env, Cancel, "cancel"));
 }
 
 }  // namespace tslab

@@ -53,6 +53,13 @@ int32_t Deliver(const Delivery& d, int received) {
 }
 }  // namespace
 
+bool Requests::Cancel(int32_t handle) {
+  for (size_t i = 0; i < handles_.size(); i++) {
+    if (handles_[i] == handle && active_[i] != MPI_REQUEST_NULL) return MPI_Cancel(&active_[i]) == MPI_SUCCESS;
+  }
+  return false;
+}
+
 int Requests::TestAll(std::vector<Completion>& out) {
   int n = static_cast<int>(active_.size());
   if (n == 0) return 0;
@@ -69,6 +76,8 @@ int Requests::TestAll(std::vector<Completion>& out) {
     else if (rc != MPI_SUCCESS) c.error = rc;
     int count = 0;
     if (c.error == 0 && MPI_Get_count(&status, MPI_BYTE, &count) == MPI_SUCCESS && count != MPI_UNDEFINED) c.bytes = count;
+    int cancelled = 0;
+    if (c.error == 0 && MPI_Test_cancelled(&status, &cancelled) == MPI_SUCCESS && cancelled) c.error = kCancelled;
     if (c.error == 0) c.copied = Deliver(deliveries_[indices_[k]], c.bytes);
     out.push_back(c);
   }

@@ -23,6 +23,8 @@ struct Completion {
   int32_t copied;
 };
 constexpr int kCompletionInts = 6;
+// The error of a completion whose request was cancelled (MPI's error codes are >= 0).
+constexpr int32_t kCancelled = -1;
 
 // Where a receive of a context message should put a small typed-array payload: the caller's
 // typed array (kept alive by JS until the receive completes). The header is the one
@@ -44,6 +46,9 @@ class Requests {
   int32_t Add(MPI_Request request, char* owned = nullptr, Delivery delivery = Delivery());
   // Tests every request once; appends what finished to `out`; returns how many.
   int TestAll(std::vector<Completion>& out);
+  // MPI_Cancel on the request of `handle` (a receive nobody wants any more); it still
+  // completes through TestAll, with kCancelled as its error when the cancel took effect.
+  bool Cancel(int32_t handle);
   size_t size() const { return active_.size(); }
 
  private:

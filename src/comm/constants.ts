@@ -4,6 +4,8 @@
  */
 
 /** Receive from whichever rank sends first. */
+import { sharedSymbol } from '../util/global-object.js';
+
 export const ANY_SOURCE = -1;
 /** Receive a message with any tag. */
 export const ANY_TAG = -1;
@@ -14,5 +16,5 @@ export const UNDEFINED = -32766;
 /** Largest tag a program may use. */
 export const TAG_UB = 0x7fffffff;
 /** Pass as the send buffer of Reduce/Allreduce/Gather to use the receive buffer's contents. */
-export const IN_PLACE: unique symbol = Symbol.for('tslab-parallel.IN_PLACE') as never;
+export const IN_PLACE: unique symbol = sharedSymbol('IN_PLACE') as never;
 export type InPlace = typeof IN_PLACE;

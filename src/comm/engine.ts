@@ -77,6 +77,18 @@ export class Matcher {
     return undefined;
   }
 
+  /**
+   * Takes back a posted receive that no message has matched yet (failing it with Withdrawn);
+   * false when a message matched it already (it completes as usual).
+   */
+  withdraw(op: RecvOp): boolean {
+    const i = this.posted.indexOf(op);
+    if (i < 0) return false;
+    this.posted.splice(i, 1);
+    op.fail(Errors.Withdrawn());
+    return true;
+  }
+
   /** A message that carries its data arrives whole: it completes the first matching receive, or waits in the queue. */
   arrive(msg: Arrived): void {
     const op = this.takeReceive(msg.source, msg.context, msg.tag);

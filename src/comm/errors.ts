@@ -150,6 +150,10 @@ export const Errors = {
     err.name = 'DataCloneError';
     return err;
   },
+  /** A receive a dropped session cell left posted, taken back so it cannot catch a later cell's message. */
+  Withdrawn(): Error {
+    return new Error('this receive was withdrawn when the %mpirun session cell that posted it was dropped (it failed or was interrupted); post it again in a new cell');
+  },
   Stopped(reason: string): Error {
     const err = new Error(`the ranks were stopped: ${reason}; nothing was returned (run again to retry)`);
     err.name = 'AbortError';

@@ -18,6 +18,7 @@ export { Op, SUM, PROD, MIN, MAX, LAND, LOR, BAND, BOR, MAXLOC, MINLOC, type OpN
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, IN_PLACE, type InPlace } from './constants.js';
 export { wtime, wtick } from './wtime.js';
 export { processorName, Get_processor_name } from './processor-name.js';
+export { MPI } from './mpi4py-namespace.js';
 export { dimsCreate } from './topology.js';
 export { type TypedArray } from './buffers.js';
 export { runRanks, kDefaultOptions, type RunRanksOptions, type RankFunction, type LaunchBackend } from './launcher.js';

@@ -5,7 +5,7 @@
 import { bytesOf, dtypeOf, type TypedArray } from './buffers.js';
 import { completedSend, EventWaiters, Matcher, RecvOp, type Arrived } from './engine.js';
 import { deserialize, serialize } from './serialize.js';
-import type { ProbeInfo, Transport } from './transport.js';
+import type { ProbeInfo, Transport, TransportOp } from './transport.js';
 
 export class SelfTransport implements Transport {
   readonly backend = 'self' as const;
@@ -39,6 +39,10 @@ export class SelfTransport implements Transport {
 
   probe(source: number, context: number, tag: number): ProbeInfo | undefined {
     return this.#matcher.peek(source, context, tag);
+  }
+
+  withdraw(op: TransportOp): boolean {
+    return op instanceof RecvOp && this.#matcher.withdraw(op);
   }
 
   poll(): void {}

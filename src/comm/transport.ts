@@ -107,6 +107,12 @@ export interface Transport {
    * new array of the sender's type).
    */
   recv(source: number, context: number, tag: number, into: TypedArray | null): TransportOp;
+  /**
+   * Optional: takes back a receive posted here that no message has matched yet, so that it
+   * never takes a message meant for a later receive (a dropped %mpirun session cell's). It
+   * fails with Withdrawn, or completes as usual when it was matched already; false then.
+   */
+  withdraw?(op: TransportOp): boolean;
   /** Looks for a matching message that has arrived, making progress once first; never blocks. */
   probe(source: number, context: number, tag: number): ProbeInfo | undefined;
 

@@ -1,11 +1,9 @@
 /**
- * Where displays go. The kernel installs its sink; outside a kernel the default prints the
- * text/plain part. Kept on globalThis under a Symbol.for key so that every copy of this package
- * in a process (a cell's `require('tslab-parallel')`, a library's own copy) uses the same one.
+ * Where displays go. The kernel installs its sink in its process context (util/process-context.ts);
+ * outside a kernel the default prints the text/plain part.
  */
 import type { DisplaySink, MimeBundle } from './types.js';
-
-const kSink = Symbol.for('tslab-parallel.displaySink');
+import { currentContext, defineSlot, type ProcessContext } from '../util/process-context.js';
 
 const consoleSink: DisplaySink = {
   display(bundle: MimeBundle) {
@@ -17,16 +15,13 @@ const consoleSink: DisplaySink = {
   },
 };
 
-export function currentSink(): DisplaySink {
-  return (globalThis as unknown as Record<symbol, DisplaySink | undefined>)[kSink] ?? consoleSink;
+const kSinkSlot = defineSlot<DisplaySink>('display.sink', () => consoleSink);
+
+export function currentSink(context: ProcessContext = currentContext()): DisplaySink {
+  return context.get(kSinkSlot);
 }
 
 /** Installs `sink` (the kernel does this once) and returns a function that restores the previous one. */
-export function installSink(sink: DisplaySink): () => void {
-  const g = globalThis as unknown as Record<symbol, DisplaySink | undefined>;
-  const previous = g[kSink];
-  g[kSink] = sink;
-  return () => {
-    g[kSink] = previous;
-  };
+export function installSink(sink: DisplaySink, context: ProcessContext = currentContext()): () => void {
+  return context.set(kSinkSlot, sink);
 }

@@ -1,3 +1,5 @@
+import { sharedSymbol } from '../util/global-object.js';
+
 /** A Jupyter MIME bundle: mime type → data (text for text types, base64 for binary, JSON objects for +json). */
 export type MimeBundle = Record<string, unknown>;
 
@@ -30,10 +32,10 @@ export interface Displayable {
 }
 
 /** Shared by every copy of this package in a process, so a value made by one copy renders in another. */
-export const kToMimeBundle: unique symbol = Symbol.for('tslab-parallel.toMimeBundle') as never;
+export const kToMimeBundle: unique symbol = sharedSymbol('toMimeBundle') as never;
 
 /**
  * Marks values that a cell should not echo as its result, like IPython's display() returning
  * None: `display.plotly(fig)` on a cell's last line shows the figure once, not also its handle.
  */
-export const kNoResult: unique symbol = Symbol.for('tslab-parallel.noResult') as never;
+export const kNoResult: unique symbol = sharedSymbol('noResult') as never;

@@ -12,6 +12,7 @@
  * command otherwise (`files = !ls -la`, `cores = !nproc`).
  */
 import type * as TS from 'typescript';
+import { hasGlobal } from '../util/global-object.js';
 
 export type Segment =
   | { readonly kind: 'code'; readonly source: string; readonly line: number }
@@ -136,7 +137,7 @@ function readsAsNegation(rest: string, above: string, known: (name: string) => b
       const parent = node.parent;
       const isMember = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
       const name = node.text;
-      if (!isMember && !known(name) && !(name in globalThis) && !new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(above)) allKnown = false;
+      if (!isMember && !known(name) && !hasGlobal(name) && !new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(above)) allKnown = false;
     }
     ts.forEachChild(node, visit);
   };

@@ -19,7 +19,7 @@ export async function completeCell(engine: Engine, magics: MagicRegistry, code: 
   const lineText = code.slice(lineStart, code.indexOf('\n', cursor) < 0 ? code.length : code.indexOf('\n', cursor));
   const magic = /^(%{1,2})([\w-]*)/.exec(lineText);
   if (magic) return completeMagicLine(magics, magic[1] === '%%' ? 'cell' : 'line', lineText, lineStart, cursor);
-  const seg = locate(code, cursor);
+  const seg = locate(engine, code, cursor);
   if (!seg) return { matches: [], start: cursor, end: cursor };
   const c = await engine.complete(seg.text, cursor - seg.offset);
   return { matches: [...c.matches], start: c.start + seg.offset, end: c.end + seg.offset };
@@ -36,7 +36,7 @@ export async function inspectCell(engine: Engine, magics: MagicRegistry, code: s
       return (err as Error).message;
     }
   }
-  const seg = locate(code, cursor);
+  const seg = locate(engine, code, cursor);
   return seg ? engine.inspect(seg.text, cursor - seg.offset) : undefined;
 }
 
@@ -51,11 +51,14 @@ export function isCellComplete(engine: Engine, code: string): Record<string, unk
   }
 }
 
-/** The TypeScript segment (or cell magic body) that contains `cursor`. */
-function locate(code: string, cursor: number): Located | undefined {
+/**
+ * The TypeScript segment (or cell magic body) that contains `cursor`. The cell is split as the
+ * kernel splits it to run it, with the notebook's names known, so `done = !failed` stays code.
+ */
+function locate(engine: Engine, code: string, cursor: number): Located | undefined {
   const lineOffsets = [0];
   for (let i = 0; i < code.length; i++) if (code[i] === '\n') lineOffsets.push(i + 1);
-  for (const s of parseCell(code)) {
+  for (const s of parseCell(code, (name) => name in engine.namespace)) {
     let text: string;
     let firstLine: number;
     if (s.kind === 'code') {

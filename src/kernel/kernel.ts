@@ -14,6 +14,8 @@ import { ExecState } from '../protocol/io-messages.js';
 import type { IoThread, KernelRequest } from '../protocol/io-host.js';
 import type { ExecuteRequestContent, MessageHeader } from '../protocol/messages.js';
 import { notifyKernelInterrupt } from '../util/interrupt.js';
+import { enterContext, ProcessContext } from '../util/process-context.js';
+import { installNotebookDefinitions } from '../ship/notebook.js';
 import { isMisplacedCellMagic, parseCell, type Segment } from './cell-parser.js';
 import { completeCell, inspectCell, isCellComplete } from './completion.js';
 import type { DefinitionRegistry } from './definitions.js';
@@ -31,6 +33,15 @@ export interface KernelParts {
   readonly definitions: DefinitionRegistry;
   readonly packageRoot: string;
   readonly log: (text: string) => void;
+}
+
+/** What attach set up and detach takes down. */
+interface Attached {
+  /** The kernel's process context (display sink, interrupt bus, definitions, what cells start). */
+  readonly context: ProcessContext;
+  /** Makes the previous context current again. */
+  readonly leave: () => void;
+  readonly processListeners: readonly [string, (arg: unknown) => void][];
 }
 
 export class Kernel {
@@ -53,7 +64,7 @@ export class Kernel {
    */
   #abortReceivedBefore = 0;
   #state = ExecState.Idle;
-  #uninstallSink: (() => void) | null = null;
+  #attached: Attached | null = null;
 
   constructor(parts: KernelParts) {
     this.#parts = parts;
@@ -64,13 +75,22 @@ export class Kernel {
   attach(io: IoThread): void {
     this.#io = io;
     this.#capture.install();
-    this.#uninstallSink = installSink({
-      display: (data, metadata, id) => this.#publish('display_data', { data, metadata, transient: id ? { display_id: id } : {} }),
-      update: (data, metadata, id) => this.#publish('update_display_data', { data, metadata, transient: { display_id: id } }),
-    });
+    const context = new ProcessContext();
+    installSink(
+      {
+        display: (data, metadata, id) => this.#publish('display_data', { data, metadata, transient: id ? { display_id: id } : {} }),
+        update: (data, metadata, id) => this.#publish('update_display_data', { data, metadata, transient: { display_id: id } }),
+      },
+      context,
+    );
+    installNotebookDefinitions(this.#parts.definitions, context);
     // A callback or promise of an earlier cell that fails must not take the kernel down.
-    process.on('uncaughtException', (err) => this.#reportStray('Uncaught exception', err));
-    process.on('unhandledRejection', (reason) => this.#reportStray('Unhandled promise rejection', reason));
+    const listeners: [string, (arg: unknown) => void][] = [
+      ['uncaughtException', (err: unknown) => this.#reportStray('Uncaught exception', err)],
+      ['unhandledRejection', (reason: unknown) => this.#reportStray('Unhandled promise rejection', reason)],
+    ];
+    for (const [event, listener] of listeners) process.on(event, listener);
+    this.#attached = { context, leave: enterContext(context), processListeners: listeners };
   }
 
   handle(request: KernelRequest): void {
@@ -81,7 +101,7 @@ export class Kernel {
   /** Stops the running cell (the I/O thread has already cut off code that did not yield). */
   interrupt(): void {
     this.#running?.abort(new KeyboardInterrupt());
-    for (const err of notifyKernelInterrupt()) this.#parts.log(`an interrupt listener failed: ${err.message}`);
+    for (const err of notifyKernelInterrupt(this.#attached?.context)) this.#parts.log(`an interrupt listener failed: ${err.message}`);
   }
 
   async shutdown(_restart: boolean): Promise<void> {
@@ -93,14 +113,19 @@ export class Kernel {
         this.#parts.log(`a shutdown hook failed: ${(err as Error).message}`);
       }
     }
-    stopAllShells();
+    stopAllShells(this.#attached?.context);
     this.#parts.engine.close();
   }
 
-  /** Stops capturing (before the process exits). */
+  /** Stops capturing and disposes the process context (before the process exits). */
   detach(): void {
     this.#capture.uninstall();
-    this.#uninstallSink?.();
+    const attached = this.#attached;
+    if (!attached) return;
+    this.#attached = null;
+    for (const [event, listener] of attached.processListeners) process.off(event, listener);
+    attached.leave();
+    for (const err of attached.context.dispose()) this.#parts.log(`disposing the process context failed: ${err.message}`);
   }
 
   async #drain(): Promise<void> {

@@ -9,7 +9,6 @@ import { Engine } from '../engine/engine.js';
 import { createMagicRegistry } from '../magics/index.js';
 import { terminateDescendants } from '../protocol/children.js';
 import { IoThread } from '../protocol/io-host.js';
-import { installNotebookDefinitions } from '../ship/notebook.js';
 import { kPackageIndex, kPackageRoot } from '../util/package.js';
 import { DefinitionRegistry } from './definitions.js';
 import { Kernel } from './kernel.js';
@@ -28,7 +27,6 @@ export async function runKernel(connectionFile: string): Promise<void> {
   let definitions: DefinitionRegistry | undefined;
   const engine = new Engine({ cwd, aliases, prelude: preludeSource(), onCompile: (cell) => definitions?.register(cell) });
   definitions = new DefinitionRegistry({ namespace: engine.namespace, cwd, scripts: (f) => engine.sources.script(f), aliases });
-  installNotebookDefinitions(definitions);
   const kernel = new Kernel({ engine, magics: createMagicRegistry(), definitions, packageRoot: kPackageRoot, log });
 
   // SIGINT is watched by the I/O thread; this listener only keeps Node's default (exit) away.

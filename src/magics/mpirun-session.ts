@@ -7,6 +7,7 @@
 import { prefixLines, type RankOutputCallback } from '../comm/index.js';
 import { gatherParts, isSplittable, RankSession, scatterChunks, SessionError, type SessionOptions } from '../comm/session/index.js';
 import { ship } from '../ship/index.js';
+import { kTraceName, showRankTimeline } from './mpirun-timeline.js';
 import { UsageError, type MagicContext, type ScopeDeclarations } from './types.js';
 
 /** What every session rank starts with. */
@@ -56,7 +57,8 @@ export interface CellData {
 }
 
 /** Runs the cell on the session's ranks; binds what comes back in the notebook. */
-export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, session: RankSession, data: CellData, timeout: number): Promise<void> {
+/** With `timeline`, the ranks trace the cell and its timeline is shown (and bound to `timeline.out`). */
+export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, session: RankSession, data: CellData, timeout: number, timeline?: { out?: string }): Promise<void> {
   const np = session.np;
   await session.idle();
   const restart = session.takeRestart();
@@ -94,7 +96,7 @@ export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, sessi
   const onOutput: RankOutputCallback = grouped ? (rank, stream, text) => void held.push([rank, stream, text]) : (rank, stream, text) => ctx[stream](prefixLines(rank, text));
   let values: Record<string, unknown>[];
   try {
-    values = await session.run({ shipment, inputs, outs: wanted, timeout, signal: ctx.signal, onOutput });
+    values = await session.run({ shipment, inputs, outs: wanted, timeout, signal: ctx.signal, onOutput, traceAs: timeline ? kTraceName : undefined });
   } catch (err) {
     // An interrupted cell is already reported (KeyboardInterrupt): its next cell tells of the restart.
     if (err instanceof SessionError && err.restarted && !ctx.signal.aborted) {
@@ -106,6 +108,7 @@ export async function runSessionCell(ctx: MagicContext, slot: SessionSlot, sessi
   } finally {
     for (let rank = 0; rank < np; rank++) for (const [r, stream, text] of held) if (r === rank) ctx[stream](prefixLines(r, text));
   }
+  if (timeline) showRankTimeline(ctx, values, timeline.out);
   for (const { name, all } of data.outs) {
     const value = all ? values.map((v) => v[name]) : values[0]![name];
     ctx.setVariable(name, value, all ? `${typeOf(values[0]![name])}[]` : typeOf(value));

@@ -10,14 +10,17 @@ import type { RankTrace } from '../trace/comm-rank.js';
 import { CommTimeline } from '../trace/comm-timeline.js';
 import type { MagicContext } from './types.js';
 
-const kTraceName = '__tspTrace';
+/** The name each rank's trace comes back under, beside the --out values. */
+export const kTraceName = '__tspTrace';
+const kTraceModule = 'tslab-parallel/dist/src/trace/comm-rank.js';
 
 /**
  * The rank code: one line in front (so the cell's own lines keep their numbers when the line
  * offset is one less) starts the trace; the return after the last line hands it back.
  */
 export function tracedRankSource(body: string, outNames: readonly string[]): string {
-  const start = `const ${kTraceName} = await (require("tslab-parallel") as typeof import("tslab-parallel")).traceRank(comm);`;
+  // The trace module alone: loading the whole package in every rank would slow the ranks down.
+  const start = `const ${kTraceName} = await (require("${kTraceModule}") as typeof import("${kTraceModule}")).traceRank(comm);`;
   return `${start}\n${body}\nreturn { ${[...outNames, `${kTraceName}: ${kTraceName}.stop()`].join(', ')} };`;
 }
 

@@ -70,7 +70,7 @@ const timelineArgs: readonly ArgumentSpec[] = [
   {
     kind: 'flag',
     name: 'timeline',
-    help: 'trace every rank: compute and waiting per rank, a line from each send to its receive, the communication matrix, a per-rank table.',
+    help: 'trace every rank (one-off worlds and session cells): compute and waiting per rank, a line from each send to its receive, the communication matrix, a per-rank table.',
   },
   { kind: 'option', name: 'timeline-out', type: 'string', metavar: 'NAME', help: 'with --timeline: bind the traced records (a CommTimeline) to NAME.' },
   {
@@ -161,16 +161,19 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   const outs = parseOuts(ctx.args.out);
   const data: CellData = { ins: nameArgs(ctx, 'in'), scatters: nameArgs(ctx, 'scatter'), gathers: nameArgs(ctx, 'gather'), outs };
   const timeout = ctx.args.timeout as number;
-  if ((timeline || scaling) && (ctx.args.np === undefined || data.ins.length + data.scatters.length + data.gathers.length > 0)) {
-    throw new UsageError('%%mpirun: --timeline and --scaling run a one-off world without --in, --scatter or --gather; give -np N (e.g. %%mpirun -np 2 --timeline)');
+  if (scaling && (ctx.args.np === undefined || data.ins.length + data.scatters.length + data.gathers.length > 0)) {
+    throw new UsageError('%%mpirun: --scaling runs one-off worlds without --in, --scatter or --gather; give the rank counts (e.g. %%mpirun -np 1,2,4 --scaling)');
   }
+  if (timelineOut !== undefined && !/^[A-Za-z_$][\w$]*$/.test(timelineOut)) throw new UsageError(`%%mpirun: --timeline-out ${timelineOut} is not a variable name; use e.g. --timeline-out tl`);
+  if (scaling && timeline) throw new UsageError('%%mpirun: --scaling and --timeline cannot be used together; trace one rank count with --timeline, then measure with --scaling');
+  const traced = timeline ? { out: timelineOut } : undefined;
   if (ctx.args.np === undefined) {
     const slot = sessionSlot(ctx);
     if (!slot.session) {
       throw new UsageError('%%mpirun: no %mpirun session is open; start one with %mpirun --session -np 4, or give -np N to run this cell as a one-off world');
     }
     if (!slot.session.open) throw new UsageError(`%%mpirun: ${describeSession(slot.session).trim()}`);
-    await runSessionCell(ctx, slot, slot.session, data, timeout);
+    await runSessionCell(ctx, slot, slot.session, data, timeout, traced);
     return undefined;
   }
   const options = runOptions(ctx); // checks the options before the cell is compiled
@@ -178,7 +181,7 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
     // Data options need a rank loop that takes values in and out: a session of one cell.
     const once = await RankSession.start({ np: options.np, backend: options.backend!, mpi: options.mpi, cwd: ctx.cwd });
     try {
-      await runSessionCell(ctx, { session: once, scope: kSessionScope }, once, data, timeout);
+      await runSessionCell(ctx, { session: once, scope: kSessionScope }, once, data, timeout, traced);
     } finally {
       await once.close();
     }
@@ -187,8 +190,6 @@ async function runCell(ctx: MagicContext): Promise<undefined> {
   const names = [...new Set(outs.map((o) => o.name))];
   // Ranks hand --out variables back by returning them; the return goes after the last line,
   // so the cell's line numbers stay as they are.
-  if (timelineOut !== undefined && !/^[A-Za-z_$][\w$]*$/.test(timelineOut)) throw new UsageError(`%%mpirun: --timeline-out ${timelineOut} is not a variable name; use e.g. --timeline-out tl`);
-  if (scaling && timeline) throw new UsageError('%%mpirun: --scaling and --timeline cannot be used together; trace one rank count with --timeline, then measure with --scaling');
   const source = timeline
     ? tracedRankSource(ctx.body, names)
     : scaling
@@ -289,7 +290,7 @@ export const mpirunLine: MagicSpec = {
     'Run a script file (.ts or .js) as N ranks, like mpirun -np N; or manage the notebook\'s rank session. In the script, ' +
     "import { comm } from 'tslab-parallel' is the rank's world communicator. " +
     '%mpirun --session -np N starts ranks that stay up between %%mpirun cells (closing an open session); ' +
-    '%mpirun alone shows the session (ranks, backend, threads or pids, cells run, busy or idle); %mpirun --close ends it.',
+    '%mpirun alone shows the session (ranks, backend, threads or pids, with --backend mpi each rank\'s pid and host, cells run, busy or idle); %mpirun --close ends it.',
   examples: ['%mpirun -np 4 simpson.ts', '%mpirun -np 2 --backend processes diffusion.ts 1024 512', '%mpirun --session -np 4 --backend processes', '%mpirun', '%mpirun --close'],
   args: [...runArgs, ...sessionArgs, { kind: 'rest', name: 'command', optional: true, metavar: 'FILE [ARGS]', help: 'the script file to run, then its arguments.' }],
   handler: runLine,

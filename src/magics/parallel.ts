@@ -65,13 +65,17 @@ export const parallelCell: MagicSpec = {
     'the rest of the cell runs as usual. Variables declared in the body are private; outer numbers that are only read ' +
     'are copied; `x += e`, `x -= e`, `x *= e`, `x /= e`, `x = Math.max(x, e)`, `x = Math.min(x, e)` are reductions ' +
     '(each thread starts from 0, 1 or ±Infinity; the starting value is combined once); any other write to an outer ' +
-    'number is shared and races, with a warning. Typed arrays are shared memory (allocate them with shared(Float64Array, n)). ' +
+    'number is shared and races, with a warning. Typed arrays are the caller\'s own: every write reaches them (an ordinary ' +
+    'array is copied into shared memory and back on each run; allocate with shared(Float64Array, n) to share it without copies). ' +
+    'An array every thread updates, such as a histogram, is a declared reduction: prange(n).reduction(\'+\', h) gives each ' +
+    'thread a private copy, combined into h in thread order at the end (operators + * max min). ' +
     'Functions the body calls are sent to the threads. numThreads() and threadId() tell a body where it runs.',
   examples: [
     '%%parallel -n 2',
     'function integrateExp(x0: number, x1: number, dx: number): number { … for (const i of prange(1, n - 1)) tot += … }',
     '%timeit integrateExp(0, 1, 1e-8)',
     '%%parallel --schedule dynamic,64',
+    'for (const i of prange(x.length).reduction(\'+\', h)) h[bin(x[i])] += 1;',
   ],
   args: parallelArgs,
   bodyHolds: 'the code with its prange loops',

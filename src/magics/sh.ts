@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { expandCommand } from './interpolate.js';
 import { UsageError, type MagicContext, type MagicSpec } from './types.js';
 import { UserFacingError } from '../util/user-facing.js';
+import { currentContext, defineSlot, type ProcessContext } from '../util/process-context.js';
 
 export interface ShellOptions {
   readonly cwd: string;
@@ -34,10 +35,18 @@ export class ShellCommandError extends UserFacingError {
 const kKillGraceMs = 1000;
 /** After bash exits, how long to wait for the rest of its output before the cell moves on. */
 const kTrailingOutputMs = 200;
-const running = new Set<number>();
+/** Process groups of the commands still running, per process context (disposing it ends them). */
+const kShellJobs = defineSlot(
+  'magics.shellJobs',
+  () => new Set<number>(),
+  (running) => {
+    for (const pid of running) killGroup(pid);
+  },
+);
 
 /** Runs `command` with bash; resolves with its exit code (or the signal that ended it). */
 export function runShell(command: string, options: ShellOptions): Promise<{ code: number | null; signal: string | null }> {
+  const running = currentContext().get(kShellJobs);
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/bash', ['-c', command], {
       cwd: options.cwd,
@@ -73,8 +82,8 @@ export function runShell(command: string, options: ShellOptions): Promise<{ code
 }
 
 /** Stops every command still running (kernel shutdown). */
-export function stopAllShells(): void {
-  for (const pid of running) killGroup(pid);
+export function stopAllShells(context: ProcessContext = currentContext()): void {
+  for (const pid of context.peek(kShellJobs) ?? []) killGroup(pid);
 }
 
 function killGroup(pid: number | undefined): void {

@@ -29,7 +29,7 @@ export function setNumThreads(threads: number): void {
   parallelRuntime().defaultThreads = threads;
 }
 
-/** The runtime that compiled %%parallel code calls (also installed as globalThis.__tsp_parallel). */
+/** The runtime that compiled %%parallel code calls (also installed as the global __tsp_parallel). */
 export function __parallelRuntime(): ReturnType<typeof parallelRuntime> {
   return parallelRuntime();
 }

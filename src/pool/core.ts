@@ -103,7 +103,7 @@ export class PoolCore {
         })
       : undefined;
     for (let id = 1; id <= options.workers; id++) this.#addSlot(id);
-    this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt()) : undefined;
+    this.#unsubscribe = options.interruptible ? onKernelInterrupt(() => this.interrupt(), options.context) : undefined;
   }
 
   get backend(): FilledPoolOptions['backend'] {
@@ -124,7 +124,7 @@ export class PoolCore {
     if (this.closed) throw Errors.PoolClosed();
     const broken = this.#init?.broken;
     if (broken) throw broken;
-    const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd });
+    const shipment = ship({ task: fn }, { ...(this.#o.definitions ? { definitions: this.#o.definitions } : {}), cwd: this.#o.cwd, context: this.#o.context });
     const auto = method === 'map' || method === 'starmap' ? defaultChunksize(items.length, this.workers) : 1;
     const call = new Call(
       {

@@ -8,6 +8,7 @@
 import { ship } from '../ship/index.js';
 import type { Shipment } from '../ship/shipment.js';
 import type { DefinitionLookup } from '../ship/types.js';
+import type { ProcessContext } from '../util/process-context.js';
 import type { SerializedError } from '../util/remote-error.js';
 import type { PoolWorker, SendOutcome } from './backend/worker.js';
 import { BrokenPoolError, describeLoss, Errors } from './errors.js';
@@ -31,8 +32,8 @@ export class Initializer {
   #failure: { readonly remote: SerializedError; readonly worker: number } | undefined;
 
   /** Ships `fn` (throws UnshippableError at once, as a call would). */
-  constructor(fn: Function, args: readonly unknown[], where: { definitions: DefinitionLookup | undefined; cwd: string }, hooks: InitializerHooks) {
-    this.#shipment = ship({ initializer: fn }, { ...(where.definitions ? { definitions: where.definitions } : {}), cwd: where.cwd });
+  constructor(fn: Function, args: readonly unknown[], where: { definitions: DefinitionLookup | undefined; cwd: string; context: ProcessContext }, hooks: InitializerHooks) {
+    this.#shipment = ship({ initializer: fn }, { ...(where.definitions ? { definitions: where.definitions } : {}), cwd: where.cwd, context: where.context });
     this.#args = args;
     this.#hooks = hooks;
   }

@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import type { DefinitionLookup } from '../ship/types.js';
+import { currentContext, isProcessContext, type ProcessContext } from '../util/process-context.js';
 import type { OutputCallback } from './output.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -42,9 +43,11 @@ export interface PoolOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Cancel running calls on a kernel interrupt (src/util/interrupt.ts). Default true. */
   readonly interruptible?: boolean;
+  /** Whose kernel interrupts cancel its calls (src/util/process-context.ts). Default: the current context. */
+  readonly context?: ProcessContext;
   /**
    * Runs once in each worker before its first task, also in every replacement (Python's
-   * initializer): per-worker state goes on globalThis. If it throws, the pool is broken.
+   * initializer): per-worker state goes in the worker's global variables. If it throws, the pool is broken.
    */
   readonly initializer?: (...args: never[]) => unknown;
   /** Arguments of the initializer (structured clone). */
@@ -66,6 +69,7 @@ export interface FilledPoolOptions {
   readonly execArgv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly interruptible: boolean;
+  readonly context: ProcessContext;
   readonly initializer: Function | undefined;
   readonly initargs: readonly unknown[];
   readonly maxTasksPerChild: number | undefined;
@@ -147,6 +151,7 @@ export function checkPoolOptions(options: unknown): FilledPoolOptions {
     throw new TypeError('options.env must be an object of strings');
   }
   if (o.interruptible !== undefined && typeof o.interruptible !== 'boolean') throw new TypeError('options.interruptible must be a boolean');
+  if (o.context !== undefined && !isProcessContext(o.context)) throw new TypeError('options.context must be a ProcessContext (from currentContext())');
   if (o.initializer !== undefined && typeof o.initializer !== 'function') throw new TypeError('options.initializer must be a function');
   if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError('options.initargs must be an array of arguments');
   if (o.initargs !== undefined && o.initializer === undefined) {
@@ -170,6 +175,7 @@ export function checkPoolOptions(options: unknown): FilledPoolOptions {
     execArgv: (o.execArgv as readonly string[] | undefined) ?? kDefaultPoolOptions.execArgv,
     env: (o.env as Readonly<Record<string, string>> | undefined) ?? kDefaultPoolOptions.env,
     interruptible: (o.interruptible as boolean | undefined) ?? kDefaultPoolOptions.interruptible,
+    context: (o.context as ProcessContext | undefined) ?? currentContext(),
     initializer: o.initializer as Function | undefined,
     initargs: (o.initargs as readonly unknown[] | undefined) ?? [],
     maxTasksPerChild: o.maxTasksPerChild as number | undefined,

@@ -9,6 +9,7 @@
  *   const f = pool.submit(integrate, [0, 1]); console.log(await f.result());
  *   await pool.close();
  */
+import { inspect } from 'node:util';
 import { kToMimeBundle, type MimeBundle } from '../display/types.js';
 import type { Call, Method } from './call.js';
 import { PoolCore } from './core.js';
@@ -179,7 +180,7 @@ export class Pool implements PoolCalls {
     return { 'text/plain': this.toString() };
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
+  [inspect.custom](): string {
     return this.toString();
   }
 }

@@ -3,21 +3,23 @@
  * worker (the main thread). process.pid is the thread's process (the same for every thread
  * worker, its own for each process worker).
  *
- * The runner publishes the identity on globalThis under a Symbol.for key, so that every copy of
- * this package loaded in the worker (the shipped module may require 'tslab-parallel') agrees.
+ * The runner publishes the identity on the worker's global object under the shared symbol
+ * `tslab-parallel.worker` (util/global-object.ts), so that every copy of this package loaded in
+ * the worker agrees (the shipped module may require 'tslab-parallel') and a task can read it
+ * without the package. It is set once per thread and never disposed, so it is not a slot of the
+ * process context.
  */
-const kWorkerIdentity = Symbol.for('tslab-parallel.worker');
+import { publishShared, readShared } from '../util/global-object.js';
 
 export interface WorkerIdentity {
   readonly id: number;
 }
 
 export function workerId(): number {
-  const identity = (globalThis as unknown as Record<symbol, WorkerIdentity | undefined>)[kWorkerIdentity];
-  return identity?.id ?? 0;
+  return (readShared('worker') as WorkerIdentity | undefined)?.id ?? 0;
 }
 
 /** Called once by the worker entry (runner). */
 export function setWorkerIdentity(identity: WorkerIdentity): void {
-  (globalThis as unknown as Record<symbol, WorkerIdentity>)[kWorkerIdentity] = identity;
+  publishShared('worker', identity);
 }

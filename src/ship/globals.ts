@@ -3,18 +3,17 @@
  * here needs nothing shipped. Captured when this module loads (before notebook code could add
  * globals of its own), plus the language's globals from a pristine context.
  */
-import * as vm from 'node:vm';
+import { globalNames } from '../util/global-object.js';
 
 const kGlobals: ReadonlySet<string> = new Set<string>([
-  ...Object.getOwnPropertyNames(globalThis),
-  ...(vm.runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]),
+  ...globalNames(), // includes the name of the global object itself
   // Node's lazily installed globals, present in every thread.
   'process', 'Buffer', 'global', 'console', 'queueMicrotask', 'structuredClone',
   'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
   'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
   'EventTarget', 'Event', 'MessageChannel', 'MessagePort', 'MessageEvent', 'BroadcastChannel',
   'Blob', 'performance', 'fetch', 'crypto', 'atob', 'btoa', 'navigator', 'WebAssembly',
-  'undefined', 'NaN', 'Infinity', 'globalThis',
+  'undefined', 'NaN', 'Infinity',
 ]);
 
 export function isGlobalName(name: string): boolean {

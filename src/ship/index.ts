@@ -5,6 +5,7 @@
  */
 import { notebookDefinitions } from './notebook.js';
 import type { CodeTarget, DefinitionLookup } from './types.js';
+import type { ProcessContext } from '../util/process-context.js';
 import { emitModule, type EntryCode } from './emit.js';
 import { Resolver } from './resolve.js';
 import type { Shipment } from './shipment.js';
@@ -18,8 +19,12 @@ export { compileTypeScriptModule } from './compile-ts.js';
 export { loadShipment, mapShippedStack } from './load.js';
 
 export interface ShipOptions {
-  /** The notebook's definitions; without them only globals and arguments may be used. */
+  /**
+   * The notebook's definitions; without them those the kernel installed in `context` (default:
+   * the current process context), else only globals and arguments may be used.
+   */
   readonly definitions?: DefinitionLookup;
+  readonly context?: ProcessContext;
   /** Directory require() resolves from in the worker; default definitions.cwd, else process.cwd(). */
   readonly cwd?: string;
 }
@@ -30,7 +35,7 @@ export interface ShipOptions {
  */
 export function ship(targets: Record<string, Function | CodeTarget>, options: ShipOptions = {}): Shipment {
   // In a kernel, code shipped without definitions (a pool made in a cell) still finds the notebook's.
-  const definitions = options.definitions ?? notebookDefinitions();
+  const definitions = options.definitions ?? notebookDefinitions(options.context);
   const cwd = options.cwd ?? definitions?.cwd ?? process.cwd();
   const resolver = new Resolver(definitions, cwd);
   const entries: { key: string; binding: string }[] = [];

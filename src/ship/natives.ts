@@ -3,6 +3,7 @@
  * ones reachable from well-known globals can be shipped by their path: `Math.exp`,
  * `Number.isInteger`, `Array.prototype.map`, `Float64Array`.
  */
+import { readGlobal } from '../util/global-object.js';
 
 const kRoots = [
   'Math', 'JSON', 'Number', 'String', 'Object', 'Array', 'Boolean', 'Date', 'RegExp', 'Reflect',
@@ -23,7 +24,6 @@ function isNativeSource(fn: Function): boolean {
 
 function build(): Map<Function, string> {
   const map = new Map<Function, string>();
-  const g = globalThis as unknown as Record<string, unknown>;
   const add = (value: unknown, path: string): void => {
     if (typeof value === 'function' && !map.has(value)) map.set(value, path);
   };
@@ -35,7 +35,7 @@ function build(): Map<Function, string> {
     }
   };
   for (const root of kRoots) {
-    const value = g[root];
+    const value = readGlobal(root);
     if (value === undefined || value === null) continue;
     add(value, root);
     if (typeof value === 'object' || typeof value === 'function') addMembers(value as object, root);

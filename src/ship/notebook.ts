@@ -1,23 +1,18 @@
 /**
  * The notebook's definitions, for shipping that is not given any: a `new Pool()` or
  * `parallelFor` written in a cell ships the notebook's functions just as `%pool`'s pool does.
- * The kernel installs them; outside a kernel there are none. Kept on globalThis under a
- * Symbol.for key so every copy of this package in the kernel process sees the same.
+ * The kernel installs them in its process context (util/process-context.ts); outside a kernel
+ * there are none.
  */
 import type { DefinitionLookup } from './types.js';
+import { currentContext, defineSlot, type ProcessContext } from '../util/process-context.js';
 
-const kDefinitions = Symbol.for('tslab-parallel.notebookDefinitions');
-type Holder = Record<symbol, DefinitionLookup | undefined>;
+const kDefinitionsSlot = defineSlot<DefinitionLookup | undefined>('ship.notebookDefinitions', () => undefined);
 
-export function installNotebookDefinitions(definitions: DefinitionLookup): () => void {
-  const g = globalThis as unknown as Holder;
-  const previous = g[kDefinitions];
-  g[kDefinitions] = definitions;
-  return () => {
-    g[kDefinitions] = previous;
-  };
+export function installNotebookDefinitions(definitions: DefinitionLookup, context: ProcessContext = currentContext()): () => void {
+  return context.set(kDefinitionsSlot, definitions);
 }
 
-export function notebookDefinitions(): DefinitionLookup | undefined {
-  return (globalThis as unknown as Holder)[kDefinitions];
+export function notebookDefinitions(context: ProcessContext = currentContext()): DefinitionLookup | undefined {
+  return context.peek(kDefinitionsSlot);
 }

@@ -13,7 +13,9 @@
  * eagerly: parameter names are read through a lazily loaded parser.
  */
 
-const kPartial = Symbol.for('tslab-parallel.partial');
+import { sharedSymbol } from '../util/global-object.js';
+
+const kPartial = sharedSymbol('partial');
 
 /** What a partial is made of; enough to rebuild it in a worker. */
 export interface PartialParts {

@@ -1,14 +1,12 @@
 /**
  * The process-wide trace slot. Tracing is off unless a recorder is installed; the hooks in the
  * pool, the parallel runtime and the communicator read `activeTrace()` once and do nothing when
- * it is null. The slot lives on globalThis under a Symbol.for key, so every copy of this package
- * in the process (a cell's require('tslab-parallel')) records into the same trace.
+ * it is null. The slot is one of the process context (util/process-context.ts), so every copy of
+ * this package in the process (a cell's require('tslab-parallel')) records into the same trace.
  */
+import { currentContext, defineSlot } from '../util/process-context.js';
 import { traceNow } from './clock.js';
 import type { TraceRecord } from './records.js';
-
-const kSlot = Symbol.for('tslab-parallel.trace');
-type Slot = Record<symbol, TraceRecorder | null | undefined>;
 
 export class TraceRecorder {
   readonly records: TraceRecord[] = [];
@@ -39,21 +37,23 @@ export class TraceRecorder {
   }
 }
 
+const kTraceSlot = defineSlot<TraceRecorder | null>('trace.recorder', () => null);
+
 export function activeTrace(): TraceRecorder | null {
-  return (globalThis as unknown as Slot)[kSlot] ?? null;
+  return currentContext().peek(kTraceSlot) ?? null;
 }
 
 /** Starts recording; a trace already running keeps running (nested %%timeline). */
 export function startTrace(): { recorder: TraceRecorder; stop: () => TraceRecorder } {
-  const g = globalThis as unknown as Slot;
-  const previous = g[kSlot] ?? null;
+  const context = currentContext();
+  const previous = context.peek(kTraceSlot) ?? null;
   const recorder = previous ?? new TraceRecorder();
-  g[kSlot] = recorder;
+  const restore = context.set(kTraceSlot, recorder);
   return {
     recorder,
     stop: () => {
       recorder.stoppedAt = traceNow();
-      g[kSlot] = previous;
+      restore();
       if (!previous) recorder.finish();
       return recorder;
     },

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as vm from 'node:vm';
+import { defineGlobal } from '../../util/global-object.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
 import type { Communicator } from '../communicator.js';
 import type { RankProgram } from '../messages.js';
@@ -55,7 +56,7 @@ async function runScriptFile(file: string, args: readonly string[], comm: Commun
   process.argv = [process.execPath, file, ...args];
   // As in a %%mpirun cell, a script has comm, rank and size in scope without an import.
   for (const [name, value] of Object.entries({ comm, rank: comm.rank, size: comm.size })) {
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    defineGlobal(name, value);
   }
   let exports: unknown;
   if (/\.[cm]?tsx?$/.test(file)) registerTypeScript();

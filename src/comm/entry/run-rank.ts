@@ -31,7 +31,7 @@ export async function runRank(transport: Transport, program: RankProgram, channe
   ensureSerialRuntime();
   const comm = Communicator.world(transport);
   installWorld(comm);
-  if (program.kind === 'session') return runSessionRank(comm, channel);
+  if (program.kind === 'session') return runSessionRank(comm, channel, transport);
   let mapStack = (stack: string): string => stack;
   let reported = false;
 

@@ -45,6 +45,8 @@ export class MpiCollectives implements NativeCollectives {
   readonly #mpi: NativeMpi;
   readonly #contexts: ContextTable;
   readonly #await: AwaitRequest;
+  // An addon built before a call was added lacks it (optional below): that collective then runs
+  // on the comm layer's algorithm until `npm run build:mpi` rebuilds the addon.
 
   constructor(mpi: NativeMpi, contexts: ContextTable, awaitRequest: AwaitRequest) {
     this.#mpi = mpi;
@@ -73,6 +75,7 @@ export class MpiCollectives implements NativeCollectives {
   }
 
   Reduce(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray | null, op: Op, root: number): Promise<void> | undefined {
+    if (!this.#mpi.ireduce) return undefined;
     const data = (sendbuf ?? recvbuf)!;
     const r = reduction(op, data, recvbuf ?? data);
     if (!r) return undefined;
@@ -80,7 +83,8 @@ export class MpiCollectives implements NativeCollectives {
     return this.#await(handle, () => `Reduce(op=${op.name}, root=${root})`, [sendbuf, recvbuf]);
   }
 
-  Alltoall(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number): Promise<void> {
+  Alltoall(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, count: number): Promise<void> | undefined {
+    if (!this.#mpi.ialltoall) return undefined;
     const handle = this.#mpi.ialltoall(this.#comm(comm), sendbuf, recvbuf, count * recvbuf.BYTES_PER_ELEMENT);
     return this.#await(handle, () => 'Alltoall()', [sendbuf, recvbuf]);
   }
@@ -93,7 +97,8 @@ export class MpiCollectives implements NativeCollectives {
     recvbuf: TypedArray,
     recvCounts: readonly number[],
     recvDispls: readonly number[],
-  ): Promise<void> {
+  ): Promise<void> | undefined {
+    if (!this.#mpi.ialltoallv) return undefined;
     const w = recvbuf.BYTES_PER_ELEMENT;
     const sc = sendbuf && bytes(sendCounts, w);
     const sd = sendbuf && bytes(sendDispls, w);
@@ -103,7 +108,8 @@ export class MpiCollectives implements NativeCollectives {
     return this.#await(handle, () => 'Alltoallv()', [sendbuf, recvbuf, sc, sd, rc, rd]);
   }
 
-  Allgatherv(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], displs: readonly number[]): Promise<void> {
+  Allgatherv(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], displs: readonly number[]): Promise<void> | undefined {
+    if (!this.#mpi.iallgatherv) return undefined;
     const w = recvbuf.BYTES_PER_ELEMENT;
     const c = bytes(counts, w);
     const d = bytes(displs, w);
@@ -113,7 +119,7 @@ export class MpiCollectives implements NativeCollectives {
 
   Reduce_scatter(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, counts: readonly number[], op: Op, block: boolean): Promise<void> | undefined {
     const r = reduction(op, recvbuf, sendbuf ?? recvbuf);
-    if (!r) return undefined;
+    if (!r || !this.#mpi.ireduceScatter) return undefined;
     const c = block ? counts[0]! : Int32Array.from(counts);
     const handle = this.#mpi.ireduceScatter(this.#comm(comm), sendbuf, recvbuf, c, r.dtype, r.code, block);
     return this.#await(handle, () => `Reduce_scatter${block ? '_block' : ''}(op=${op.name})`, [sendbuf, recvbuf, c]);
@@ -121,7 +127,7 @@ export class MpiCollectives implements NativeCollectives {
 
   Scan(comm: CommHandle, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean): Promise<void> | undefined {
     const r = reduction(op, recvbuf, sendbuf ?? recvbuf);
-    if (!r) return undefined;
+    if (!r || !this.#mpi.iscan) return undefined;
     const handle = this.#mpi.iscan(this.#comm(comm), sendbuf, recvbuf, recvbuf.length, r.dtype, r.code, exclusive);
     return this.#await(handle, () => `${exclusive ? 'Exscan' : 'Scan'}(op=${op.name})`, [sendbuf, recvbuf]);
   }

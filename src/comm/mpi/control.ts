@@ -18,7 +18,7 @@ export const kControlVariable = 'TSLAB_PARALLEL_MPI_CONTROL';
 
 export type RankSays =
   | ToHost
-  | { readonly type: 'hello'; readonly rank: number; readonly size: number; readonly token: string; readonly host?: string }
+  | { readonly type: 'hello'; readonly rank: number; readonly size: number; readonly token: string; readonly host?: string; readonly pid?: number }
   | { readonly type: 'output'; readonly stream: OutputStream; readonly text: string };
 
 export type HostSays = ToRank;

@@ -106,7 +106,7 @@ connectBack(address.hosts, address.port).then(
       void runRank(transport, m.program, channel);
     });
     forwardOutput(control);
-    void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token, host: os.hostname() });
+    void control.send({ type: 'hello', rank: transport.rank, size: transport.size, token: address.token, host: os.hostname(), pid: process.pid });
   },
   (err: Error) => {
     // mpirun brings this line back to the launcher, which explains it; then every rank stops.

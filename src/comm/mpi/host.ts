@@ -44,8 +44,9 @@ interface RankSlot {
   exited: boolean;
   closed: Promise<void>;
   closedAt: number;
-  /** The rank's hostname, as it said in its hello. */
+  /** The rank's hostname and process id (on that host), as it said in its hello. */
   host: string;
+  pid: number | undefined;
 }
 
 export class MpiRanks implements RankHost {
@@ -84,6 +85,7 @@ export class MpiRanks implements RankHost {
       closed: Promise.resolve(),
       closedAt: Infinity,
       host: '',
+      pid: undefined,
     }));
   }
 
@@ -162,6 +164,7 @@ export class MpiRanks implements RankHost {
         slot = this.#ranks[rank]!;
         slot.connection = connection;
         slot.host = m.host ?? '';
+        slot.pid = m.pid;
         slot.closed = new Promise((resolve) => socket.once('close', () => resolve()));
         void slot.closed.then(() => (slot!.closedAt = Date.now()));
         if (++this.#connected === this.#np) this.#starting?.resolve();
@@ -263,8 +266,9 @@ export class MpiRanks implements RankHost {
     return true;
   }
 
+  /** Each rank's pid and host (%mpirun status), as its hello said; mpirun's pid until then. */
   where(): string[] {
-    return this.#ranks.map(() => `under mpirun pid ${this.#child?.pid ?? '?'}`);
+    return this.#ranks.map((s) => (s.pid === undefined ? `under mpirun pid ${this.#child?.pid ?? '?'}` : `pid ${s.pid} on ${s.host || '?'}`));
   }
 
   stop(): Promise<void> {

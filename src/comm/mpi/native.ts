@@ -46,6 +46,11 @@ export interface NativeMpi {
   /** With `into`, a small typed-array message that fits is copied there (completion field `copied`). */
   irecv(comm: number, source: number, tag: number, view: ArrayBufferView, bytes: number, into?: ArrayBufferView | null): number;
   improbe(comm: number, source: number, tag: number, view: ArrayBufferView, capacity: number): number;
+  /**
+   * MPI_Cancel on a request in flight; it completes later, with error kCancelled when the
+   * cancel won. Absent in an addon built before it (receives are then never withdrawn).
+   */
+  cancel?(handle: number): boolean;
 
   progress(): number;
   progressSpin(maxNs: number): number;
@@ -68,9 +73,9 @@ export interface NativeMpi {
     root: number,
   ): number;
   // A null send buffer is MPI_IN_PLACE. Counts and displacements: bytes, except ireduceScatter's (elements).
-  ireduce(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView | null, count: number, dtype: number, op: number, root: number): number;
-  ialltoall(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, blockBytes: number): number;
-  ialltoallv(
+  ireduce?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView | null, count: number, dtype: number, op: number, root: number): number;
+  ialltoall?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, blockBytes: number): number;
+  ialltoallv?(
     comm: number,
     send: ArrayBufferView | null,
     sendCounts: Int32Array | null,
@@ -79,14 +84,16 @@ export interface NativeMpi {
     recvCounts: Int32Array,
     recvDispls: Int32Array,
   ): number;
-  iallgatherv(comm: number, send: ArrayBufferView | null, sendBytes: number, recv: ArrayBufferView, counts: Int32Array, displs: Int32Array): number;
+  iallgatherv?(comm: number, send: ArrayBufferView | null, sendBytes: number, recv: ArrayBufferView, counts: Int32Array, displs: Int32Array): number;
   /** `block`: MPI_Ireduce_scatter_block with `counts` the one count; else MPI_Ireduce_scatter with an Int32Array. */
-  ireduceScatter(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, counts: Int32Array | number, dtype: number, op: number, block: boolean): number;
-  iscan(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, count: number, dtype: number, op: number, exclusive: boolean): number;
+  ireduceScatter?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, counts: Int32Array | number, dtype: number, op: number, block: boolean): number;
+  iscan?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, count: number, dtype: number, op: number, exclusive: boolean): number;
 }
 
 /** Int32 per completion in the shared array (native/src/runtime.h). */
 export const kCompletionInts = 6;
+/** The error of a completion whose request was cancelled (native/src/runtime.h). */
+export const kCancelled = -1;
 
 /** dist/src/comm/mpi → the package root. */
 const kRoot = path.resolve(__dirname, '..', '..', '..', '..');

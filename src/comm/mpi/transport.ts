@@ -8,7 +8,8 @@
 import { allocTyped, bytesOf, dtypeOf, type TypedArray } from '../buffers.js';
 import { completedSend, deliverBytes, deliverObject, matches, OpRecord, prepareBufferReceive, RecvOp } from '../engine.js';
 import { deserialize, serialize } from '../serialize.js';
-import type { CommHandle, ProbeInfo, Transport } from '../transport.js';
+import { Errors } from '../errors.js';
+import type { CommHandle, ProbeInfo, Transport, TransportOp } from '../transport.js';
 import { MpiCollectives } from './collectives.js';
 import { PendingTable } from './pending.js';
 import { ContextTable } from './contexts.js';
@@ -51,6 +52,12 @@ export interface MpiTransportOptions {
   readonly spinNs: number;
   /** The progress thread's back-off: spin, then yield, then sleep up to maxSleepNs. */
   readonly backoff: { readonly spinNs: number; readonly yieldNs: number; readonly maxSleepNs: number };
+}
+
+/** What recv() hangs on its op while MPI may still match it: the request and its staging. */
+interface Posted {
+  readonly handle: number;
+  readonly staging: Staging;
 }
 
 /** A message improbe() took off MPI's queue: received into staging, waiting for its recv(). */
@@ -176,6 +183,7 @@ export class MpiTransport implements Transport, ProgressEngine {
     const staging = this.#pool.take();
     const from = source < 0 ? -1 : ctx.local[source]!;
     const handle = this.#mpi.irecv(ctx.comm, from, tag, staging.bytes, kStagingBytes, into);
+    op.transfer = { handle, staging } satisfies Posted;
     this.#pending.set(handle, (local, msgTag, received, error, copied) => {
       if (error) {
         this.#pool.give(staging);
@@ -192,6 +200,32 @@ export class MpiTransport implements Transport, ProgressEngine {
       } else this.#arrived(op, ctx.group[local]!, msgTag, staging, received);
     });
     return op;
+  }
+
+  /**
+   * MPI_Cancel on a receive no message has matched: the op fails with Withdrawn at once. Its
+   * request still completes: cancelled, or with a message that matched it meanwhile, which
+   * goes to the probed messages, so the next receive that matches gets it.
+   */
+  withdraw(op: TransportOp): boolean {
+    const posted = op instanceof RecvOp && !op.done ? (op.transfer as Posted | undefined) : undefined;
+    if (!posted || !this.#mpi.cancel) return false;
+    const deliver = this.#pending.take(posted.handle);
+    if (!deliver) return false;
+    if (!this.#mpi.cancel(posted.handle)) {
+      this.#pending.set(posted.handle, deliver);
+      return false;
+    }
+    (op as RecvOp).fail(Errors.Withdrawn());
+    const ctx = this.#contexts.get((op as RecvOp).context);
+    this.#pending.set(posted.handle, (local, msgTag, received, error) => {
+      if (error) return this.#pool.give(posted.staging); // cancelled (kCancelled), or failed: nothing to keep
+      const probed = new Probed((op as RecvOp).context, ctx.group[local]!, msgTag, posted.staging);
+      probed.done = true;
+      probed.received = received;
+      this.#probed.push(probed);
+    });
+    return true;
   }
 
   /** A context message is in `staging`: complete `op` with it, or start receiving its payload. */

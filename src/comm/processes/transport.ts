@@ -20,7 +20,7 @@ import {
 } from '../engine.js';
 import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
-import type { ProbeInfo, Transport } from '../transport.js';
+import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
 import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, frameHeader, FrameReader, type FrameSink } from './frames.js';
 
 /** Sends up to this size are copied, so they are done at once; larger ones are written from the caller's array. */
@@ -233,6 +233,10 @@ export class ProcessesTransport implements Transport {
 
   probe(source: number, context: number, tag: number): ProbeInfo | undefined {
     return this.#matcher.peek(source, context, tag);
+  }
+
+  withdraw(op: TransportOp): boolean {
+    return op instanceof RecvOp && this.#matcher.withdraw(op);
   }
 
   poll(): void {}

@@ -10,9 +10,18 @@ import { kMessageTag } from '../messages.js';
 export type ToSessionRank =
   /**
    * Run a cell: `inputs` are bound in the rank's scope first (--in values, --scatter chunks);
-   * `outs` are the names whose values come back (--out, --gather).
+   * `outs` are the names whose values come back (--out, --gather); with `traceAs`, the rank
+   * traces the cell's communication (--timeline) and sends the trace back under that name.
    */
-  | { readonly [kMessageTag]: true; readonly type: 'session-cell'; readonly id: number; readonly shipment: Shipment; readonly inputs: Record<string, unknown>; readonly outs: readonly string[] }
+  | {
+      readonly [kMessageTag]: true;
+      readonly type: 'session-cell';
+      readonly id: number;
+      readonly shipment: Shipment;
+      readonly inputs: Record<string, unknown>;
+      readonly outs: readonly string[];
+      readonly traceAs?: string;
+    }
   /** Stop waiting for cell `id` (another rank failed, an interrupt, a deadlock). */
   | { readonly [kMessageTag]: true; readonly type: 'session-cancel'; readonly id: number };
 

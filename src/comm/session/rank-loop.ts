@@ -10,13 +10,17 @@ import type { Communicator } from '../communicator.js';
 import { Errors } from '../errors.js';
 import { flushOutput, userFrames, type RankChannel } from '../entry/run-rank.js';
 import { cellEndMarker, isSessionMessage, sessionMessage, type FromSessionRank, type ToSessionRank } from './protocol.js';
+import { traceRank, type RankTrace } from '../../trace/comm-rank.js';
+import type { Transport } from '../transport.js';
+import { CellReceives } from './receives.js';
 import { bindScope, createScope } from './scope.js';
 
 type CellMessage = Extract<ToSessionRank, { type: 'session-cell' }>;
 type Outcome = { values: Record<string, unknown>; missing: string[] } | { error: unknown } | { stopped: true };
 
-export function runSessionRank(comm: Communicator, channel: RankChannel): void {
+export function runSessionRank(comm: Communicator, channel: RankChannel, transport: Transport): void {
   const scope = createScope(comm);
+  const receives = new CellReceives(transport);
   let current: { id: number; settle: (o: Outcome) => void } | undefined;
   const stray = (err: unknown) => {
     if (current) current.settle({ error: err });
@@ -27,12 +31,21 @@ export function runSessionRank(comm: Communicator, channel: RankChannel): void {
 
   const send = (m: FromSessionRank) => channel.send(m as never);
   const run = async (m: CellMessage): Promise<void> => {
+    let tracer: { stop(): RankTrace } | undefined;
     const outcome = await new Promise<Outcome>((settle) => {
       let settled = false;
       const cell = { id: m.id, settle: (o: Outcome) => void (settled || ((settled = true), settle(o))) };
       current = cell;
       // In a task of its own: a busy cell cut off by the inspector (threads) unwinds only that task.
-      setImmediate(() => void (async () => {
+      setImmediate(() => void (async (): Promise<Outcome> => {
+        if (m.traceAs !== undefined) {
+          const started = await traceRank(comm);
+          if (settled) {
+            started.stop(); // dropped meanwhile: leave the transport as it was
+            return { stopped: true } as const;
+          }
+          tracer = started;
+        }
         const entries = loadShipment(m.shipment);
         bindScope(entries.scope!() as Record<string, unknown>, scope);
         Object.assign(scope, m.inputs);
@@ -50,6 +63,12 @@ export function runSessionRank(comm: Communicator, channel: RankChannel): void {
       ));
     });
     current = undefined;
+    // The transport is unwrapped whatever the outcome; a finished cell sends its trace back.
+    const trace = tracer?.stop();
+    if (trace && 'values' in outcome) outcome.values[m.traceAs!] = trace;
+    // A dropped cell's receives must not catch the next cell's messages.
+    if ('values' in outcome) receives.keep();
+    else receives.withdraw();
     await flushOutput();
     process.stdout.write(`${cellEndMarker(m.id)}\n`);
     process.stderr.write(`${cellEndMarker(m.id)}\n`);

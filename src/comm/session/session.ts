@@ -41,6 +41,8 @@ export interface SessionCell {
   readonly inputs: readonly Record<string, unknown>[];
   /** Names whose values each rank sends back. */
   readonly outs: readonly string[];
+  /** Trace the cell's communication (--timeline): each rank's RankTrace comes back under this name. */
+  readonly traceAs?: string;
   /** Seconds of deadlock before the cell is stopped (0: never). */
   readonly timeout: number;
   readonly signal?: AbortSignal;
@@ -159,7 +161,7 @@ export class RankSession {
     const done = running.over;
     for (const line of this.#idleOutput.splice(0)) cell.onOutput(...line);
     for (let rank = 0; rank < np; rank++) {
-      this.#host.post!(rank, sessionMessage('session-cell', { id: running.id, shipment: cell.shipment, inputs: cell.inputs[rank] ?? {}, outs: cell.outs }));
+      this.#host.post!(rank, sessionMessage('session-cell', { id: running.id, shipment: cell.shipment, inputs: cell.inputs[rank] ?? {}, outs: cell.outs, traceAs: cell.traceAs }));
     }
     const stop = (error: Error) => void this.#cancel(running, error);
     const onAbort = () => stop(Errors.Stopped('the signal was aborted'));

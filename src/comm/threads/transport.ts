@@ -27,7 +27,7 @@ import {
 import { Errors } from '../errors.js';
 import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
-import type { ProbeInfo, Transport } from '../transport.js';
+import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
 import {
   BELL,
   CONSUMED,
@@ -258,6 +258,10 @@ export class ThreadsTransport implements Transport {
     else if (msg.rendezvous) this.#accept(op, msg.source, msg.tag, msg.bytes, msg.rendezvous as Rendezvous);
     else deliverArrived(op, msg);
     return op;
+  }
+
+  withdraw(op: TransportOp): boolean {
+    return op instanceof RecvOp && this.#matcher.withdraw(op);
   }
 
   probe(source: number, context: number, tag: number): ProbeInfo | undefined {

@@ -6,6 +6,7 @@
  */
 import ts from 'typescript';
 import { bindingElements } from '../../util/scope.js';
+import { hasGlobal } from '../../util/global-object.js';
 import type { ReductionOp } from '../spec.js';
 import { Messages, type CompileMessage } from './messages.js';
 import {
@@ -116,7 +117,7 @@ export function analyzeLoop(
     const name = id.text;
     if ((kProvidedNames as readonly string[]).includes(name)) return { kind: 'provided', name: name as ProvidedName };
     if (options.isNotebookName?.(name)) return { kind: 'outer', decl: undefined };
-    if (name === 'require' || name in globalThis) return { kind: 'global' };
+    if (name === 'require' || hasGlobal(name)) return { kind: 'global' };
     return { kind: 'outer', decl: undefined };
   };
 

@@ -6,6 +6,7 @@
 import ts from 'typescript';
 import type { LoopSpec, Schedule } from '../spec.js';
 import { analyzeLoop, type CapturedName } from './analyze.js';
+import { globalExpression } from '../../util/global-object.js';
 import { checkBody, checkHeader } from './checks.js';
 import { LineKeepingEditor } from './edits.js';
 import { findPrangeLoops } from './loops.js';
@@ -16,7 +17,7 @@ import { rewriteLoop, rewriteNestedLoop } from './transform.js';
 export { formatMessage, categoryOf, type CompileMessage, type MessageCode, type Severity } from './messages.js';
 
 /** How compiled code reaches the runtime: a global, so that shipped copies of the code find it too. */
-export const kRuntimeExpression = '(globalThis as any).__tsp_parallel';
+export const kRuntimeExpression = globalExpression('__tsp_parallel');
 
 export interface CompileOptions {
   /** Team size baked into the cell's loops (`%%parallel -n`). */

@@ -7,6 +7,8 @@
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { onKernelInterrupt } from '../../util/interrupt.js';
+import { currentContext, type ProcessContext } from '../../util/process-context.js';
+import { notebookDefinitions } from '../../ship/notebook.js';
 import { RemoteError } from '../../util/remote-error.js';
 import type { DefinitionLookup } from '../../ship/types.js';
 import { checkThreads, describeLoop, describeValue, Errors } from '../errors.js';
@@ -40,6 +42,8 @@ export interface ParallelRuntimeOptions {
    * else a quarter of the machine's memory, at most the main thread's own limit.
    */
   readonly threadHeapMb?: number;
+  /** Whose kernel interrupts stop the running loop. Default: the current process context. */
+  readonly context?: ProcessContext;
 }
 
 interface LoopEntry {
@@ -58,6 +62,7 @@ const kDefaultSpinMicros = 500;
 export class ParallelRuntime implements CompiledLoopRunner {
   #team: Team | undefined;
   #definitions: DefinitionLookup | undefined;
+  readonly #context: ProcessContext;
   readonly #loops = new Map<string, LoopEntry>();
   #nextSlot = 1;
   /** Shipped functions, re-shipped once per synchronous turn (a cell) so notebook data is fresh. */
@@ -70,6 +75,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   readonly #spinMicros: number;
   readonly #threadHeapMb: number;
   readonly #note: (text: string) => void;
+  readonly #unsubscribe: () => void;
   /** A loop is in flight on the main thread (set from dispatch to completion). */
   #inLoop = false;
   #loopTurn = -1;
@@ -89,12 +95,23 @@ export class ParallelRuntime implements CompiledLoopRunner {
     this.#spinMicros = options.spinMicros ?? kDefaultSpinMicros;
     this.#note = options.note ?? ((text) => console.warn(text));
     this.#threadHeapMb = options.threadHeapMb ?? defaultThreadHeapMb();
-    onKernelInterrupt(() => this.interrupt());
+    this.#context = options.context ?? currentContext();
+    this.#unsubscribe = onKernelInterrupt(() => this.interrupt(), this.#context);
   }
 
-  /** The notebook's definitions, for shipping the functions loop bodies call. */
+  /** Stops listening for interrupts and shuts the team down (its process context is disposed). */
+  dispose(): Promise<void> {
+    this.#unsubscribe();
+    return this.shutdown();
+  }
+
+  /** The notebook's definitions, for shipping the functions loop bodies call (default: its context's). */
   configure(options: { definitions?: DefinitionLookup }): void {
     if (options.definitions) this.#definitions = options.definitions;
+  }
+
+  #lookup(): DefinitionLookup | undefined {
+    return this.#definitions ?? notebookDefinitions(this.#context);
   }
 
   get defaultThreads(): number {
@@ -194,7 +211,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const entry = this.#loopEntry(spec);
     for (let t = 1; t < threads; t++) {
       if (team.hasLoop(t, entry.slot)) continue;
-      entry.shipment ??= this.#ship(spec, () => shipLoopBody(spec, body, this.#definitions));
+      entry.shipment ??= this.#ship(spec, () => shipLoopBody(spec, body, this.#lookup()));
       team.post(t, { type: 'loop', slot: entry.slot, id: spec.id, shipment: entry.shipment, privates: arrayReductions });
       team.markLoop(t, entry.slot);
     }
@@ -432,7 +449,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   #shipFunction(spec: LoopSpec, name: string, fn: Function): Shipment {
     const hit = this.#shipped.get(fn);
     if (hit && hit.turn === this.#turn) return hit.shipment;
-    const shipment = this.#ship(spec, () => shipFunction(name, fn, this.#definitions));
+    const shipment = this.#ship(spec, () => shipFunction(name, fn, this.#lookup()));
     this.#shipped.set(fn, { shipment, turn: this.#turn });
     return shipment;
   }
@@ -480,7 +497,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
   #shipByName(spec: LoopSpec, name: string): Shipment | undefined {
     const hit = this.#shippedByName.get(name);
     if (hit && hit.turn === this.#turn) return hit.shipment;
-    const shipment = this.#ship(spec, () => shipByName(name, this.#definitions) as Shipment);
+    const shipment = this.#ship(spec, () => shipByName(name, this.#lookup()) as Shipment);
     if (shipment) this.#shippedByName.set(name, { shipment, turn: this.#turn });
     return shipment;
   }

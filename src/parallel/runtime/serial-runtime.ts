@@ -1,5 +1,5 @@
 /**
- * Compiled cells reach the runtime through one global, `globalThis.__tsp_parallel`, so that
+ * Compiled cells reach the runtime through one global, `__tsp_parallel` (util/global-object.ts), so that
  * the same compiled code works on the kernel's main thread (the team runtime), inside team
  * workers and in shipped copies of a %%parallel function (a serial runtime: nested loops run
  * serially, as in Numba).
@@ -7,6 +7,7 @@
 import type { ChunkFunction, LoopSpec } from '../spec.js';
 import { runSerially } from './serial.js';
 import { createThreadContext } from './thread-state.js';
+import { defineGlobal, deleteGlobal, readGlobal } from '../../util/global-object.js';
 
 export const kRuntimeGlobal = '__tsp_parallel';
 
@@ -25,11 +26,15 @@ export interface CompiledLoopRunner {
 }
 
 export function installRuntimeGlobal(runner: CompiledLoopRunner): void {
-  Object.defineProperty(globalThis, kRuntimeGlobal, { value: runner, writable: true, configurable: true, enumerable: false });
+  defineGlobal(kRuntimeGlobal, runner);
+}
+
+export function uninstallRuntimeGlobal(): void {
+  deleteGlobal(kRuntimeGlobal);
 }
 
 export function installedRuntime(): CompiledLoopRunner | undefined {
-  return (globalThis as unknown as Record<string, CompiledLoopRunner | undefined>)[kRuntimeGlobal];
+  return readGlobal(kRuntimeGlobal) as CompiledLoopRunner | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { ensureSerialRuntime } from '../../parallel/runtime/serial-runtime.js';
 import { loadShipment, mapShippedStack } from '../../ship/load.js';
-import { traceNow } from '../../trace/clock.js';
+import { ItemClock } from '../../trace/item-clock.js';
 import { serializeError, type SerializedError } from '../../util/remote-error.js';
 import {
   kFailedLoading,
@@ -74,12 +74,10 @@ export class Runner {
 
   async #batch(req: BatchRequest): Promise<RunResult> {
     const hooks = this.#hooks;
-    // Traced (%%timeline): when each item ended; the array is cut to the items that ran.
-    const ends = req.trace ? new Float64Array(req.items.length) : undefined;
-    let ran = 0;
-    const startedAt = ends ? traceNow() : 0;
+    // Traced (%%timeline): when each item ended.
+    const clock = req.trace ? new ItemClock(req.items.length) : undefined;
     const reply = (fields: Omit<BatchReply, 'kind' | 'seq' | 'outputSeq' | 'elapsedMs'>, elapsedMs = 0): RunResult => ({
-      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields, ...(ends ? { trace: { startedAt, itemEnds: ends.slice(0, ran) } } : {}) },
+      reply: { kind: 'batch', seq: req.seq, elapsedMs, outputSeq: hooks.outputSeq(), ...fields, ...(clock ? { trace: clock.finish() } : {}) },
       transfer: [],
     });
     if (this.#initError) return reply({ results: [], error: { index: kInitializerFailed, error: this.#initError } });
@@ -114,7 +112,7 @@ export class Runner {
         return reply({ results: results.slice(0, i), error: { index: i, error: toMain(err) } }, performance.now() - start);
       }
       results[i] = value;
-      if (ends) ends[ran++] = traceNow();
+      clock?.ended();
       if (yieldEvery !== undefined && (i & 63) === 63 && performance.now() - lastYield > yieldEvery) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = performance.now();
