@@ -189,6 +189,10 @@ export function makeTwoHosts(options: { slots?: number } = {}): TwoHosts {
     process.off('exit', close);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
     for (const h of hosts) removeHost(linkStem, h.name, h.side);
+    // Open MPI's daemons on each host leave a session directory named after its hostname.
+    for (const name of fs.readdirSync(os.tmpdir())) {
+      if (hosts.some((h) => name.startsWith(`ompi.${h.name}.`))) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     subnet.release();
   };
@@ -242,11 +246,11 @@ function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** What is left of a closed test bed: namespaces, links and lock files of this process. */
+/** What is left of a closed test bed: namespaces, links, temp files (Open MPI's session directories too) and lock files of this process. */
 export function leftOver(pid = process.pid): string[] {
   const namespaces = ip('netns', 'list').split('\n').filter((l) => l.startsWith(`${kPrefix}-${pid}-`));
   const links = ip('-o', 'link').split('\n').filter((l) => new RegExp(`^\\d+: ${kPrefix}${pid}x\\d+[ab][@:]`).test(l));
-  const files = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`${kPrefix}-${pid}-`));
+  const files = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`${kPrefix}-${pid}-`) || n.startsWith(`ompi.${kPrefix}-${pid}-`));
   const locks = fs
     .readdirSync(kLockDir)
     .filter((n) => n.startsWith(`${kPrefix}-subnet-`) && fs.readFileSync(path.join(kLockDir, n), 'utf8') === String(pid));
