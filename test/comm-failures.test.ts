@@ -4,6 +4,8 @@
  * checks, output streaming, and notebook code arriving through src/ship.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeadlockError, prefixLines, RankFailures, runRanks, type RankFunction } from '../dist/src/comm/index.js';
@@ -257,6 +259,10 @@ describe('processes', () => {
     launcher.kill('SIGKILL');
     for (let i = 0; i < 100 && pids.some(processExists); i++) await new Promise((r) => setTimeout(r, 50));
     expect(pids.filter(processExists)).toEqual([]);
+    // ... and the run's socket directory goes with them (its owner could not remove it).
+    const runDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tslab-parallel-comm-${launcher.pid}-`));
+    for (let i = 0; i < 40 && runDirs().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(runDirs()).toEqual([]);
   });
 });
 

@@ -3,16 +3,23 @@
  * It ignores SIGINT (Jupyter interrupts the kernel's whole process group; the kernel decides
  * what stops) and exits when its parent goes away (the IPC channel disconnects).
  */
+import * as fs from 'node:fs';
 import { serializeError } from '../../util/remote-error.js';
 import { kEnvName, kMessageTag, toHost, type ProcessRankEnv, type RankProgram, type ToHost } from '../messages.js';
 import { ProcessesTransport } from '../processes/transport.js';
 import { runRank, type RankChannel } from './run-rank.js';
 
-process.on('SIGINT', () => {});
-process.on('disconnect', () => process.exit(1));
-
 const { rank, size, dir } = JSON.parse(process.env[kEnvName] ?? '{}') as ProcessRankEnv;
 delete process.env[kEnvName]; // programs this rank starts are not ranks
+
+process.on('SIGINT', () => {});
+process.on('disconnect', () => {
+  // The parent is gone (killed, perhaps): nobody else will remove the run's socket directory.
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {} // another rank removing it at the same time
+  process.exit(1);
+});
 
 const send = (message: ToHost) =>
   new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
