@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { backends } from './fixtures/comm/backends.js';
-import { useKernelSession, type Run } from './helpers/kernel-session.js';
+import { useKernelSession, type KernelSession, type Run } from './helpers/kernel-session.js';
 
 type Json = Record<string, unknown>;
 const figures = (r: Run) =>
@@ -45,6 +45,21 @@ const kFacts = `JSON.stringify({
   rows: [...new Set(tl.records.map((r) => r.row))].sort(),
 })`;
 
+/** The facts kFacts computes from the bound trace, checked as every traced run of kCell must give them. */
+async function traceFacts(k: KernelSession): Promise<Json> {
+  const facts = JSON.parse((await k.run(kFacts)).result!) as Json;
+  expect(facts.unmatched).toBe(0);
+  expect(facts.causal).toBe(true);
+  expect(facts.pairs).toBe(true);
+  expect(facts.matrix).toBe(facts.sent);
+  expect(facts.counted).toBe(facts.messages);
+  expect(facts.tag5).toEqual([[0, 1, 8000]]);
+  expect(facts.tag6).toEqual([[0, 2]]);
+  expect(facts.unwaited).toEqual([[1, 0, 9]]);
+  expect(facts.shares).toEqual([100, 100, 100]);
+  return facts;
+}
+
 describe('%%mpirun --timeline in the kernel', () => {
   const k = useKernelSession();
 
@@ -59,16 +74,7 @@ describe('%%mpirun --timeline in the kernel', () => {
       expect(String(table?.['text/plain'])).toMatch(/rank +compute % +waiting % +messages sent +bytes sent/);
       expect(String(table?.['text/plain'])).toMatch(/1 receive\(s\) never waited for/);
 
-      const facts = JSON.parse((await k.run(kFacts)).result!) as Json;
-      expect(facts.unmatched).toBe(0);
-      expect(facts.causal).toBe(true);
-      expect(facts.pairs).toBe(true);
-      expect(facts.matrix).toBe(facts.sent);
-      expect(facts.counted).toBe(facts.messages);
-      expect(facts.tag5).toEqual([[0, 1, 8000]]);
-      expect(facts.tag6).toEqual([[0, 2]]);
-      expect(facts.unwaited).toEqual([[1, 0, 9]]);
-      expect(facts.shares).toEqual([100, 100, 100]);
+      const facts = await traceFacts(k);
       expect(facts.collective).toBeGreaterThanOrEqual(2); // the allreduce's own messages
       expect(facts.rows).toEqual(['rank 0', 'rank 1', 'rank 2']);
       // The matrix heatmap shows the same numbers.
@@ -87,16 +93,7 @@ describe('%%mpirun --timeline in the kernel', () => {
       const [gantt, matrix] = figures(r);
       expect(gantt!.data.map((t) => t.name)).toEqual(expect.arrayContaining(['compute', 'waiting in communication', 'message']));
       expect(matrix!.data[0]!.type).toBe('heatmap');
-      const facts = JSON.parse((await k.run(kFacts)).result!) as Json;
-      expect(facts.unmatched).toBe(0);
-      expect(facts.causal).toBe(true);
-      expect(facts.pairs).toBe(true);
-      expect(facts.matrix).toBe(facts.sent);
-      expect(facts.counted).toBe(facts.messages);
-      expect(facts.tag5).toEqual([[0, 1, 8000]]);
-      expect(facts.tag6).toEqual([[0, 2]]);
-      expect(facts.unwaited).toEqual([[1, 0, 9]]);
-      expect(facts.shares).toEqual([100, 100, 100]);
+      const facts = await traceFacts(k);
       expect(facts.rows).toEqual(['rank 0', 'rank 1', 'rank 2']);
       expect((await k.run('JSON.stringify(total)')).result).toBe('[2,2,2]');
       const failed = await k.run('%%mpirun --timeline\nif (rank === 1) throw new RangeError("traced failure");\nawait comm.recv(1, 77);');

@@ -73,6 +73,7 @@ async function launch(c: Contender, cwd: string): Promise<Running> {
     await client.kernelInfo(60_000);
   } catch (err) {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`${c.name} did not answer kernel_info: ${(err as Error).message}\n${log}`);
   } finally {
     client.close();
@@ -186,6 +187,8 @@ async function main(): Promise<void> {
   const distinctCells = arg('--distinct', 200);
   const memoryRounds = arg('--memory-rounds', quick ? 1 : 2);
   const cwd = mkdtempSync(join(tmpdir(), 'tslab-parallel-bench-cwd-'));
+  // Removed however the benchmark ends (a kernel that fails to start throws out of main).
+  process.once('exit', () => rmSync(cwd, { recursive: true, force: true }));
   const contenders = [ours, tslab];
   const samples = (): Map<string, number[]> => new Map(contenders.map((c) => [c.name, []]));
   const startMs = samples();
@@ -258,7 +261,6 @@ async function main(): Promise<void> {
       await Promise.all(fresh.map((r, j) => stop(r, freshClients[j])));
     }
   }
-  rmSync(cwd, { recursive: true, force: true });
 
   const results = new Results('kernel');
   const pair = (m: Map<string, number[]>) => ({ ours: m.get(ours.name)!, peer: { name: `tslab ${tslab.version}`, samples: m.get(tslab.name)! } });
