@@ -2,7 +2,7 @@
  * Communicator benchmark (not a test): our threads and processes transports against mpi4py over
  * Open MPI, measured in the same run, interleaved sample by sample (bench/peers): ping-pong round
  * trips at 8 B, 1 KiB, 1 MiB and 16 MiB (and the 16 MiB bandwidth), Allreduce of one double, and
- * the lecture's 2D diffusion (1024×512) at np 1 and 2 in cell updates per second, with the
+ * the lecture's 2D diffusion (1024×512, 500 steps timed after 100 untimed ones) at np 1 and 2 in cell updates per second, with the
  * parallel efficiency of np 2. Each sample of either side is the best of a few batches inside one
  * world. Without mpi4py (python3-mpi4py, Open MPI's mpirun) our figures are printed alone.
  * Writes build/bench/comm.json.
@@ -10,11 +10,10 @@
  *   npx tsc -p tsconfig.json && node dist/bench/comm/index.js [--quick] [--rounds N]
  */
 import * as os from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { runRanks, type LaunchBackend, type RankFunction } from '../../src/comm/index.js';
 import { interleave, Results, type Target } from '../peers/compare.js';
-import { peerScript, pythonMissing, PythonPeer } from '../peers/python.js';
-import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type PingPongData } from './ranks.js';
+import { startMpi4pyPeer } from '../peers/python.js';
+import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type DiffusionTimes, type PingPongData } from './ranks.js';
 
 const quick = process.argv.includes('--quick');
 const roundsAt = process.argv.indexOf('--rounds');
@@ -27,16 +26,6 @@ const fmtSize = (b: number) => (b >= 1 << 20 ? `${b >> 20} MiB` : b >= 1024 ? `$
 
 async function ranks<R, D>(np: number, backend: LaunchBackend, code: (comm: never, rank: number, size: number, data: D) => Promise<R>, data: D): Promise<R[]> {
   return runRanks<R, D>({ np, backend, code: code as unknown as RankFunction<D>, data, timeout: 120 });
-}
-
-/** mpi4py under `mpirun -np 2`, or why it cannot run here. */
-function startPeer(): { peer?: PythonPeer; missing?: string } {
-  const missing = pythonMissing(['mpi4py', 'numpy']);
-  if (missing) return { missing };
-  if (spawnSync('mpirun', ['--version']).error) return { missing: "Open MPI's mpirun is not installed (sudo apt-get install openmpi-bin, or scripts/setup-system.sh)" };
-  // As root (CI, containers) Open MPI refuses to start unless told; the benchmark tells it.
-  const env = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_btl: 'self,vader', OMPI_MCA_rmaps_base_oversubscribe: '1' };
-  return { peer: new PythonPeer(peerScript('mpi4py_comm.py'), { launcher: ['mpirun', '-np', '2'], env }) };
 }
 
 const kPingPongs: { bytes: number; threads: number; processes: number; peer: number }[] = [
@@ -57,7 +46,7 @@ const kBandwidthTargets: Record<LaunchBackend, Target | undefined> = {
 };
 
 async function main(): Promise<void> {
-  const { peer, missing } = startPeer();
+  const { peer, missing } = startMpi4pyPeer();
   const results = new Results('comm');
   const peerName = 'mpi4py (Open MPI)';
   const scale = (n: number) => (quick ? Math.max(1, Math.ceil(n / 10)) : n);
@@ -91,21 +80,35 @@ async function main(): Promise<void> {
       const o = await interleave(kRounds, async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'object' }))[0]!) * 1e6);
       results.add({ id: `comm.${backend}.allreduce.object`, title: `${backend} allreduce of a number (object mode), informative`, unit: 'µs', better: 'lower', ours: o.ours });
 
-      const grid: DiffusionData = { Nx: 1024, Ny: 512, Nt: quick ? 100 : 500 };
+      // Timed after untimed warm-up steps, on both sides: the steady state, as the ping-pong's.
+      const grid: DiffusionData = { Nx: 1024, Ny: 512, Nt: quick ? 100 : 500, warmup: quick ? 20 : 100 };
       const updates = grid.Nx * grid.Ny * grid.Nt;
-      const best: Record<number, { ours: number; peer?: number }> = {};
+      const rate = (cells: number, seconds: number) => cells / seconds / 1e6;
+      const best: Record<number, { ours: number; peer?: number; cold: number }> = {};
       for (const np of [1, 2]) {
+        const cold: number[] = [];
         const d = await interleave(
           kRounds,
-          async () => updates / (await ranks<number, DiffusionData>(np, backend, diffusion, grid))[0]! / 1e6,
-          peer && (async () => updates / (await peer.run('diffusion', { ...grid, np_ranks: np })) / 1e6),
+          async () => {
+            const [t] = await ranks<DiffusionTimes, DiffusionData>(np, backend, diffusion, grid);
+            cold.push(rate(grid.Nx * grid.Ny * grid.warmup!, t!.warmupSeconds));
+            return rate(updates, t!.seconds);
+          },
+          peer && (async () => rate(updates, await peer.run('diffusion', { ...grid, np_ranks: np }))),
         );
-        const c = results.add({ id: `comm.${backend}.diffusion2d.np${np}`, title: `${backend} 2D diffusion 1024×512 at np ${np}`, unit: 'M updates/s', better: 'higher', ours: d.ours, peer: peerSide(d.peer), peerMissing: missing });
-        best[np] = { ours: c.ours.best, peer: c.peer?.best };
+        const c = results.add({ id: `comm.${backend}.diffusion2d.np${np}`, title: `${backend} 2D diffusion 1024×512 at np ${np} (${grid.Nt} steps after ${grid.warmup})`, unit: 'M updates/s', better: 'higher', ours: d.ours, peer: peerSide(d.peer), peerMissing: missing });
+        best[np] = { ours: c.ours.best, peer: c.peer?.best, cold: Math.max(...cold) };
       }
+      results.add({
+        id: `comm.${backend}.diffusion2d.cold.efficiency`,
+        title: `${backend} 2D diffusion efficiency over a fresh world's first ${grid.warmup} steps, np 2 against np 1 (best runs), informative`,
+        unit: '%',
+        better: 'higher',
+        ours: [(best[2]!.cold / (2 * best[1]!.cold)) * 100],
+      });
       // The same two ranks computing without any halo exchange: what this machine gives two
       // busy ranks now (a loaded machine or one without two full cores gives less than 2x).
-      const alone = await interleave(kRounds, async () => updates / (await ranks<number, DiffusionData>(2, backend, diffusion, { ...grid, exchange: false }))[0]! / 1e6);
+      const alone = await interleave(kRounds, async () => rate(updates, (await ranks<DiffusionTimes, DiffusionData>(2, backend, diffusion, { ...grid, exchange: false }))[0]!.seconds));
       const ceiling = results.add({ id: `comm.${backend}.diffusion2d.np2.noexchange`, title: `${backend} 2D diffusion at np 2 without halo exchange (the machine's ceiling), informative`, unit: 'M updates/s', better: 'higher', ours: alone.ours });
       results.add({
         id: `comm.${backend}.diffusion2d.ceiling`,

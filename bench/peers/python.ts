@@ -31,6 +31,16 @@ export function peerScript(name: string): string {
   return path.join(projectRoot, 'bench', 'peers', name);
 }
 
+/** bench/peers/mpi4py_comm.py under `mpirun -np 2`, or why it cannot run here. */
+export function startMpi4pyPeer(): { peer?: PythonPeer; missing?: string } {
+  const missing = pythonMissing(['mpi4py', 'numpy']);
+  if (missing) return { missing };
+  if (spawnSync('mpirun', ['--version']).error) return { missing: "Open MPI's mpirun is not installed (sudo apt-get install openmpi-bin, or scripts/setup-system.sh)" };
+  // As root (CI, containers) Open MPI refuses to start unless told; the benchmark tells it.
+  const env = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_btl: 'self,vader', OMPI_MCA_rmaps_base_oversubscribe: '1' };
+  return { peer: new PythonPeer(peerScript('mpi4py_comm.py'), { launcher: ['mpirun', '-np', '2'], env }) };
+}
+
 export interface PeerOptions {
   /** A launcher and its arguments before the Python command, e.g. ['mpirun', '-np', '2']. */
   readonly launcher?: readonly string[];

@@ -50,7 +50,7 @@ async function poolMap(): Promise<void> {
 const kTracedDiffusion = `async (comm, rank, size, data) => {
   const diffusion = ${diffusion.toString()};
   const trace = data.trace ? await require('tslab-parallel/dist/src/trace/comm-rank.js').traceRank(comm) : undefined;
-  const seconds = await diffusion(comm, rank, size, data);
+  const { seconds } = await diffusion(comm, rank, size, data);
   trace?.stop();
   return seconds;
 }`;
