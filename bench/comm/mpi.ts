@@ -42,7 +42,7 @@ const kTargets: Record<string, Target> = {
 };
 
 const kSizes = [8, 1024, 1 << 20, 16 << 20] as const;
-const kIters: Record<number, number> = { 8: 20000, 1024: 20000, [1 << 20]: 200, [16 << 20]: 20 };
+const kIters: Record<number, number> = { 8: 10000, 1024: 10000, [1 << 20]: 100, [16 << 20]: 10 };
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const outDir = path.join(root, 'build', 'bench');
@@ -74,7 +74,8 @@ function compileC(): string {
 }
 
 function runC(exe: string): CFigures {
-  const out = execFileSync('mpirun', ['--oversubscribe', '-np', '2', exe, String(kBatches)], { encoding: 'utf8' });
+  // The C program divides its iterations (20000, 20000, 200, 20) as ours are divided.
+  const out = execFileSync('mpirun', ['--oversubscribe', '-np', '2', exe, String(kBatches), String(20000 / iterations(8))], { encoding: 'utf8' });
   return JSON.parse(out) as CFigures;
 }
 
@@ -103,7 +104,7 @@ async function jsPingPong(bytes: number, env?: Record<string, string>): Promise<
 }
 
 async function jsAllreduce(kind: 'buffer' | 'object', env?: Record<string, string>): Promise<Figure> {
-  const [times] = await ranks<number[], AllreduceData>(2, allreduceOne, { iters: quick ? 2000 : 20000, batches: kBatches, kind }, env);
+  const [times] = await ranks<number[], AllreduceData>(2, allreduceOne, { iters: quick ? 1000 : 10000, batches: kBatches, kind }, env);
   return ofTimes(times!);
 }
 
@@ -146,7 +147,7 @@ interface PeerSamples {
 
 async function peerRound(peer: PythonPeer, into: PeerSamples): Promise<void> {
   for (const bytes of kSizes) (into.pingPong[bytes] ??= []).push(await peer.run('ping_pong', { bytes, iters: iterations(bytes), batches: kBatches }));
-  into.allreduce.push(await peer.run('allreduce', { iters: quick ? 2000 : 20000, batches: kBatches }));
+  into.allreduce.push(await peer.run('allreduce', { iters: quick ? 1000 : 10000, batches: kBatches }));
   for (const np of [1, 2]) (into.diffusion[np] ??= []).push(await peer.run('diffusion', { ...kGrid, np_ranks: np }));
 }
 
