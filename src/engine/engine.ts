@@ -104,6 +104,13 @@ export class Engine {
   #declarations = '';
   /** The prelude's run: every compilation waits for it (the first cell may come during warm-up). */
   #preluding: Promise<void> | null = null;
+  /**
+   * The prelude's names are declared to the checker only when code first mentions one (or on a
+   * completion or inspection): declaring them imports the package's whole .d.ts graph into every
+   * later cell's program, which costs start time, time per cell and memory in notebooks that
+   * never use them. Set while they are not declared yet; see #declarePreludeIfUsed.
+   */
+  #preludePending: PendingPrelude | null = null;
 
   constructor(options: EngineOptions) {
     this.cwd = options.cwd;
@@ -116,21 +123,25 @@ export class Engine {
   /** Loads the compiler and runs the prelude; otherwise the first cell does it. */
   async warmUp(): Promise<void> {
     this.#emitter.start(); // loads its compiler on another thread while tslab loads here
-    await this.#ensurePrelude();
+    const prelude = this.#ensurePrelude(); // emitted there meanwhile
+    this.#checker.warmUp();
+    await prelude;
   }
 
   /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
   async compile(source: string, options: CompileOptions): Promise<CompiledCell> {
     await this.#ensurePrelude();
-    return await this.#compile(source, options);
+    this.#declarePreludeIfUsed(source);
+    return await this.#compile(source, options, true);
   }
 
-  async #compile(source: string, options: CompileOptions): Promise<CompiledCell> {
+  async #compile(source: string, options: CompileOptions, typeCheck: boolean): Promise<CompiledCell> {
     const lineOffset = options.lineOffset ?? 0;
+    const preludePending = this.#preludePending;
     const [emitted, checked] = await this.#emitWhileChecking(
       source,
       { fileName: options.file, previous: this.#names(), captureLastExpression: true },
-      () => this.#check(source, options, lineOffset, 0),
+      () => (typeCheck ? this.#check(source, options, lineOffset, 0) : undefined),
     );
     const script = wrapCell(emitted.js, emitted.isAsync);
     this.#register(options, emitted.map, script, lineOffset);
@@ -143,8 +154,12 @@ export class Engine {
       script,
       run: () => {
         // Declarations are kept even if the cell then fails: what ran before the error exists.
-        this.#declarations = checked.declarations;
-        this.#require.updateLocalModules(checked.localModules);
+        if (checked) {
+          this.#declarations = checked.declarations;
+          this.#require.updateLocalModules(checked.localModules);
+          // Checked before the prelude was declared (by a completion since): these declarations lack it.
+          if (preludePending && !this.#preludePending) this.#preludePending = preludePending;
+        }
         return this.#call(fn, options.file);
       },
     };
@@ -158,6 +173,7 @@ export class Engine {
    */
   async compileFunction(source: string, options: CompileOptions): Promise<() => unknown> {
     await this.#ensurePrelude();
+    this.#declarePreludeIfUsed(source);
     const isAsync = this.#isAsync(source);
     const head = `(${isAsync ? 'async ' : ''}function () { `;
     const text = `${head}${source}\n})`;
@@ -178,6 +194,7 @@ export class Engine {
     options: CompileOptions & { params: readonly string[]; paramTypes?: Readonly<Record<string, string>> },
   ): Promise<ShippableFunction> {
     await this.#ensurePrelude();
+    this.#declarePreludeIfUsed(source, ...Object.values(options.paramTypes ?? {}));
     const params = options.params.join(', ');
     const typed = options.params.map((p) => `${p}: ${options.paramTypes?.[p] ?? 'any'}`).join(', ');
     const head = `(async function (${params}) { `;
@@ -206,6 +223,7 @@ export class Engine {
   async compileScoped(source: string, options: CompileOptions & { scope: ScopeDeclarations }): Promise<ScopedFunction> {
     await this.#ensurePrelude();
     const { scope } = options;
+    this.#declarePreludeIfUsed(source, scope.declarations);
     const base = this.#checker.check(this.#declarations, scope.declarations).declarations;
     const previous = new Set([...this.#names(), ...scope.names]);
     const [emitted, checked] = await this.#emitWhileChecking(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
@@ -229,6 +247,7 @@ export class Engine {
   /** Binds a name in the namespace and declares its type to the checker. */
   bind(name: string, value: unknown, type = 'any'): void {
     this.namespace[name] = value;
+    this.#declarePreludeIfUsed(type);
     this.#declarations = this.#checker.check(this.#declarations, `declare const ${name}: ${type};`).declarations;
   }
 
@@ -239,11 +258,13 @@ export class Engine {
 
   async complete(source: string, position: number): Promise<Completion> {
     await this.#ensurePrelude();
+    this.#declarePrelude();
     return this.#checker.complete(this.#declarations, source, position);
   }
 
   async inspect(source: string, position: number): Promise<string | undefined> {
     await this.#ensurePrelude();
+    this.#declarePrelude();
     return this.#checker.inspect(this.#declarations, source, position);
   }
 
@@ -334,8 +355,57 @@ export class Engine {
     return this.#preluding;
   }
 
+  /** Runs the prelude cell; its names are declared to the checker later (#declarePreludeIfUsed). */
   async #runPrelude(): Promise<void> {
-    const cell = await this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
+    const cell = await this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude }, false);
     await cell.run();
+    this.#preludePending = pendingPrelude(cell.declarations, this.namespace);
   }
+
+  /** Declares the prelude's names if any of `texts` (code about to be checked) mentions one. */
+  #declarePreludeIfUsed(...texts: string[]): void {
+    const pending = this.#preludePending;
+    if (pending && texts.some((t) => pending.mentioned.test(t))) this.#declarePrelude();
+  }
+
+  /**
+   * Declares the prelude's imports, as the prelude cell would have had it been checked, for
+   * the names that still hold the prelude's values (a cell may have redefined `display`).
+   */
+  #declarePrelude(): void {
+    const pending = this.#preludePending;
+    if (!pending) return;
+    this.#preludePending = null;
+    const imports = importStatements(pending.imports.filter((d) => d.name in this.namespace && this.namespace[d.name] === pending.values.get(d.name)));
+    if (imports) this.#declarations = this.#checker.check(this.#declarations, imports).declarations;
+  }
+}
+
+interface PendingPrelude {
+  readonly imports: readonly Declaration[];
+  /** What the prelude bound, by name. */
+  readonly values: ReadonlyMap<string, unknown>;
+  /** Matches text that mentions any of the names as a word (a string or comment too: that only declares early). */
+  readonly mentioned: RegExp;
+}
+
+function pendingPrelude(declarations: readonly Declaration[], namespace: Record<string, unknown>): PendingPrelude | null {
+  const imports = declarations.filter((d) => d.importSpec?.form === 'named');
+  if (!imports.length) return null;
+  const values = new Map(imports.map((d) => [d.name, namespace[d.name]]));
+  const words = imports.map((d) => d.name.replace(/[$]/g, '\\$')).join('|');
+  return { imports, values, mentioned: new RegExp(`(?<![\\w$])(?:${words})(?![\\w$])`) };
+}
+
+/** `import { a, b as c } from "m";` for named imports, one statement per module. */
+function importStatements(imports: readonly Declaration[]): string {
+  const byModule = new Map<string, string[]>();
+  for (const d of imports) {
+    const spec = d.importSpec;
+    if (spec?.form !== 'named') continue;
+    const list = byModule.get(spec.module) ?? [];
+    list.push(spec.imported === d.name ? d.name : `${spec.imported} as ${d.name}`);
+    byModule.set(spec.module, list);
+  }
+  return [...byModule].map(([module, names]) => `import { ${names.join(', ')} } from ${JSON.stringify(module)};\n`).join('');
 }
