@@ -60,6 +60,14 @@ function checkerTypescriptDir(): string {
   return dirname(require.resolve('@tslab/typescript-for-tslab/package.json', { paths: [tslabDir()] }));
 }
 
+/**
+ * tslab's TypeScript (a fork of 5.0), the one compiler the engine loads: the checker's, and
+ * also what emits cells (src/engine/emit.ts), so that the kernel does not load a second one.
+ */
+export function checkerTypescript(): typeof import('typescript') {
+  return require(checkerTypescriptDir()) as typeof import('typescript');
+}
+
 /** The TypeScript version that checks cells, read without loading the compiler. */
 export function checkerTypescriptVersion(): string {
   return (JSON.parse(readFileSync(join(checkerTypescriptDir(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -3,12 +3,10 @@
  * maps), runs them in the notebook namespace, and keeps what later cells need — declarations
  * for the checker, names in the namespace, source maps for tracebacks.
  */
-import type * as TS from 'typescript';
-import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
+import { Checker, checkerTypescript, type CheckDiagnostic, type Completion } from './checker.js';
 import type { Declaration } from './declarations.js';
-import { type EmitOptions, type EmitResult, type EmittedText } from './emit.js';
-import { EmitWorker } from './emit-worker.js';
-import { LineMap } from './source-map.js';
+import type { EmitOptions, EmitResult } from './emit.js';
+import type { LineMap } from './source-map.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { CellRequire, compileCell, kWrapperLines, wrapCell, type CellFunction } from './executor.js';
 import { declarationsFor, topLevelNames } from './scoped.js';
@@ -91,12 +89,11 @@ export class Engine {
   readonly sources = new SourceRegistry();
   readonly cwd: string;
   readonly #checker = new Checker();
-  readonly #emitter = new EmitWorker();
   /**
    * Emits by source and earlier names: re-running a cell unchanged reuses its JavaScript, as
    * tslab's checker reuses its program when a cell's text has not changed.
    */
-  readonly #emitted = new Map<string, EmittedText>();
+  readonly #emitted = new Map<string, EmitResult>();
   readonly #require: CellRequire;
   readonly #module: { exports: Record<string, unknown> };
   readonly #prelude: string;
@@ -120,12 +117,15 @@ export class Engine {
     this.#onCompile = options.onCompile;
   }
 
+  /** Loads the compiler (tslab's, which also emits; synchronously, most of a second); otherwise the first cell does it. */
+  loadCompiler(): void {
+    this.#checker.warmUp();
+  }
+
   /** Loads the compiler and runs the prelude; otherwise the first cell does it. */
   async warmUp(): Promise<void> {
-    this.#emitter.start(); // loads its compiler on another thread while tslab loads here
-    const prelude = this.#ensurePrelude(); // emitted there meanwhile
     this.#checker.warmUp();
-    await prelude;
+    await this.#ensurePrelude();
   }
 
   /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
@@ -138,7 +138,7 @@ export class Engine {
   async #compile(source: string, options: CompileOptions, typeCheck: boolean): Promise<CompiledCell> {
     const lineOffset = options.lineOffset ?? 0;
     const preludePending = this.#preludePending;
-    const [emitted, checked] = await this.#emitWhileChecking(
+    const [emitted, checked] = this.#checkAndEmit(
       source,
       { fileName: options.file, previous: this.#names(), captureLastExpression: true },
       () => (typeCheck ? this.#check(source, options, lineOffset, 0) : undefined),
@@ -177,7 +177,7 @@ export class Engine {
     const isAsync = this.#isAsync(source);
     const head = `(${isAsync ? 'async ' : ''}function () { `;
     const text = `${head}${source}\n})`;
-    const [emitted] = await this.#emitWhileChecking(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true }, () =>
+    const [emitted] = this.#checkAndEmit(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true }, () =>
       this.#check(`${isAsync ? 'async ' : ''}function tsp$timed() { ${source}\n}`, options, options.lineOffset ?? 0, head.length),
     );
     const script = wrapCell(emitted.js, false);
@@ -198,7 +198,7 @@ export class Engine {
     const params = options.params.join(', ');
     const typed = options.params.map((p) => `${p}: ${options.paramTypes?.[p] ?? 'any'}`).join(', ');
     const head = `(async function (${params}) { `;
-    const [emitted] = await this.#emitWhileChecking(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false }, () =>
+    const [emitted] = this.#checkAndEmit(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false }, () =>
       this.#check(`async function tsp$shipped(${typed}) { ${source}\n}`, options, options.lineOffset ?? 0, `async function tsp$shipped(${typed}) { `.length),
     );
     const script = wrapCell(emitted.js, false);
@@ -226,7 +226,7 @@ export class Engine {
     this.#declarePreludeIfUsed(source, scope.declarations);
     const base = this.#checker.check(this.#declarations, scope.declarations).declarations;
     const previous = new Set([...this.#names(), ...scope.names]);
-    const [emitted, checked] = await this.#emitWhileChecking(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
+    const [emitted, checked] = this.#checkAndEmit(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
       this.#check(source, options, options.lineOffset ?? 0, 0, base),
     );
     const script = wrapCell(emitted.js, true);
@@ -277,29 +277,24 @@ export class Engine {
   }
 
   close(): void {
-    this.#emitter.close();
     this.#checker.close();
   }
 
-  /** Emits (on the emit worker) while `check` runs here; a failed check wins. */
-  async #emitWhileChecking<T>(text: string, options: EmitOptions, check: () => T): Promise<[EmitResult, T]> {
+  /**
+   * Type-checks (`check`), then emits: a failed check wins. Both run here, with the same
+   * compiler: an emit worker with a compiler of its own cost as much memory again as tslab's
+   * whole kernel, and on a busy machine it took the core from the check.
+   */
+  #checkAndEmit<T>(text: string, options: EmitOptions, check: () => T): [EmitResult, T] {
+    const checked = check();
     const key = `${options.captureLastExpression ? 1 : 0}\0${[...options.previous].sort().join(',')}\0${text}`;
-    const cached = this.#emitted.get(key);
-    const emitting = cached ? Promise.resolve(cached) : this.#emitter.emit(text, options);
-    let checked: T;
-    try {
-      checked = check();
-    } catch (err) {
-      emitting.catch(() => undefined);
-      throw err;
-    }
-    const result = await emitting;
-    if (!cached) {
+    let emitted = this.#emitted.get(key);
+    if (!emitted) {
+      emitted = (require('./emit.js') as typeof import('./emit.js')).emitCell(text, options); // loaded with the first cell
       if (this.#emitted.size >= kEmitCacheSize) this.#emitted.delete(this.#emitted.keys().next().value as string);
-      this.#emitted.set(key, result);
+      this.#emitted.set(key, emitted);
     }
-    const { mapText, ...emitted } = result;
-    return [{ ...emitted, map: LineMap.parse(mapText) }, checked];
+    return [emitted, checked];
   }
 
   #names(): ReadonlySet<string> {
@@ -307,9 +302,9 @@ export class Engine {
   }
 
   #isAsync(source: string): boolean {
-    const ts = require('typescript') as typeof TS; // the emitter's compiler, loaded when first needed here
+    const ts = checkerTypescript();
     // As a module (the `export {}`), so that a top-level `await (…)` reads as an await.
-    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
+    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS), ts);
   }
 
   /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
