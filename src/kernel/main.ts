@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import { writeCodeCaches } from '../engine/code-cache.js';
 import { Engine } from '../engine/engine.js';
 import { createMagicRegistry } from '../magics/index.js';
 import { terminateDescendants } from '../protocol/children.js';
@@ -25,7 +26,6 @@ import { preludeSource } from './prelude.js';
 const kHeapGrowingPercent = 100;
 
 export async function runKernel(connectionFile: string): Promise<void> {
-  setFlagsFromString(`--heap-growing-percent=${kHeapGrowingPercent}`);
   const log = (text: string) => {
     writeSync(2, `[tslab-parallel kernel] ${text}\n`);
   };
@@ -72,6 +72,17 @@ export async function runKernel(connectionFile: string): Promise<void> {
   process.once('SIGTERM', () => {
     void kernel.shutdown(false).finally(() => void io.close().finally(() => exit(0)));
   });
-  // Run the prelude now, so the first cell does not wait for it.
-  setImmediate(() => void engine.warmUp().catch((err: Error) => log(`engine warm-up failed: ${err.stack ?? err}`)));
+  // Run the prelude now, so the first cell does not wait for it. The heap grows fastest while the
+  // compiler loads: the fixed growing factor applies from then on, where cells' garbage piles up.
+  setImmediate(() =>
+    void engine
+      .warmUp()
+      .catch((err: Error) => log(`engine warm-up failed: ${err.stack ?? err}`))
+      .finally(() => {
+        // Only when there was none (the first start, a new TypeScript or Node). Before the flag:
+        // V8 accepts a cache only under the flags it was made with.
+        writeCodeCaches();
+        setFlagsFromString(`--heap-growing-percent=${kHeapGrowingPercent}`);
+      }),
+  );
 }
