@@ -57,7 +57,27 @@ function tslabContender(): Contender {
 const ours: Contender = { name: 'tslab-parallel', version: packageVersion(), argv: ownKernelArgv() };
 const tslab = tslabContender();
 
+/**
+ * Plain tslab sometimes dies answering its first kernel_info ("Socket is blocked by a bind or
+ * unbind operation", when the request arrives while it still binds): such a launch is counted,
+ * reported and tried again, for either contender, instead of ending the benchmark.
+ */
+const kLaunchAttempts = 3;
+const failedLaunches = new Map<string, number>();
+
 async function launch(c: Contender, cwd: string): Promise<Running> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(c, cwd);
+    } catch (err) {
+      failedLaunches.set(c.name, (failedLaunches.get(c.name) ?? 0) + 1);
+      if (attempt >= kLaunchAttempts) throw err;
+      console.log(`  ${c.name}: launch ${attempt} failed, trying again: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
+async function launchOnce(c: Contender, cwd: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tslab-parallel-bench-'));
   const file = join(dir, 'connection.json');
   const info = await newConnectionInfo();
@@ -69,13 +89,20 @@ async function launch(c: Contender, cwd: string): Promise<Running> {
   child.stdout?.setEncoding('utf8').on('data', (t: string) => (log += t));
   child.stderr?.setEncoding('utf8').on('data', (t: string) => (log += t));
   const client = KernelClient.open(info);
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => reject(new Error(`the kernel exited (${child.exitCode ?? child.signalCode}) before answering`));
+    child.once('exit', onExit);
+  });
   try {
-    await client.kernelInfo(60_000);
+    await Promise.race([client.kernelInfo(60_000), exited]);
   } catch (err) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${c.name} did not answer kernel_info: ${(err as Error).message}\n${log}`);
   } finally {
+    if (onExit) child.off('exit', onExit);
+    exited.catch(() => undefined);
     client.close();
   }
   return { child, info, dir, startMs: performance.now() - t0, t0, log: () => log };
@@ -281,7 +308,12 @@ async function main(): Promise<void> {
     results.add({ id: 'kernel.memory.rss', title: `RSS after ${distinctCells} distinct cells`, unit: 'MiB', better: 'lower', ours: [0], peerMissing: 'no /proc here to read resident memory from', target: { maxRatio: 1.5, text: '≤ 1.5x tslab' } });
   }
   console.log(`lost round trips (no reply/idle): ${ours.name} ${lost.get(ours.name) ?? 0}, ${tslab.name} ${lost.get(tslab.name) ?? 0}`);
-  results.write({ runs: { starts, executes, distinctCells, memoryRounds, quick }, lostRoundTrips: Object.fromEntries(lost) });
+  console.log(`failed launches (tried again): ${ours.name} ${failedLaunches.get(ours.name) ?? 0}, ${tslab.name} ${failedLaunches.get(tslab.name) ?? 0}`);
+  results.write({
+    runs: { starts, executes, distinctCells, memoryRounds, quick },
+    lostRoundTrips: Object.fromEntries(lost),
+    failedLaunches: Object.fromEntries(failedLaunches),
+  });
 }
 
 main().then(

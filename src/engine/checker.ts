@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { requireWithCodeCache } from './code-cache.js';
 import { installVirtualPaths, typesDirOf } from './virtual-paths.js';
 
 export interface CheckDiagnostic {
@@ -60,6 +61,14 @@ function checkerTypescriptDir(): string {
   return dirname(require.resolve('@tslab/typescript-for-tslab/package.json', { paths: [tslabDir()] }));
 }
 
+/**
+ * tslab's TypeScript (a fork of 5.0), the one compiler the engine loads: the checker's, and
+ * also what emits cells (src/engine/emit.ts), so that the kernel does not load a second one.
+ */
+export function checkerTypescript(): typeof import('typescript') {
+  return requireWithCodeCache(require.resolve(checkerTypescriptDir())) as typeof import('typescript');
+}
+
 /** The TypeScript version that checks cells, read without loading the compiler. */
 export function checkerTypescriptVersion(): string {
   return (JSON.parse(readFileSync(join(checkerTypescriptDir(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -82,7 +91,7 @@ export class Checker {
   #load(): { converter: TslabConverter; module: TslabConverterModule } {
     if (!this.#converter || !this.#module) {
       const tsDir = checkerTypescriptDir();
-      const ts = require(tsDir) as { sys: Parameters<typeof installVirtualPaths>[0] };
+      const ts = checkerTypescript() as unknown as { sys: Parameters<typeof installVirtualPaths>[0] };
       installVirtualPaths(ts.sys, {
         packageRoot: kPackageRoot,
         tslabTypesDir: join(tslabDir(), 'node_modules', '@types'),
@@ -146,7 +155,7 @@ export class Checker {
   isComplete(source: string): { complete: boolean; indent: string; invalid: boolean } {
     const r = this.#load().module.isCompleteCode(source);
     if (!r.completed) return { complete: false, indent: r.indent ?? '', invalid: false };
-    const ts = require(checkerTypescriptDir()) as typeof import('typescript');
+    const ts = checkerTypescript();
     const file = ts.createSourceFile('cell.ts', source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
     const parseErrors = (file as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics ?? [];
     return { complete: true, indent: '', invalid: parseErrors.length > 0 };

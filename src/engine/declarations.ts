@@ -1,7 +1,10 @@
 /** The value declarations a cell makes at its top level, with what shipping needs to know of each. */
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { checkerTypescript } from './checker.js';
 import type { DefinitionKind, ImportSpec } from '../ship/types.js';
-import { bindingNames, declareVarScoped, isInstantiated } from '../util/scope.js';
+import { bindingNames, declareVarScoped, isInstantiated, withTypeScript } from '../util/scope.js';
+
+const ts = checkerTypescript();
 
 export interface Declaration {
   readonly name: string;
@@ -10,7 +13,12 @@ export interface Declaration {
   readonly importSpec?: ImportSpec;
 }
 
-export function declarationsOf(file: ts.SourceFile): Declaration[] {
+/** `file` is parsed by tslab's TypeScript (checkerTypescript()), as the engine's emit parses cells. */
+export function declarationsOf(file: TS.SourceFile): Declaration[] {
+  return withTypeScript(ts, () => topLevelDeclarations(file));
+}
+
+function topLevelDeclarations(file: TS.SourceFile): Declaration[] {
   const out = new Map<string, Declaration>();
   const add = (d: Declaration) => out.set(d.name, d);
   for (const s of file.statements) {
@@ -41,7 +49,7 @@ export function declarationsOf(file: ts.SourceFile): Declaration[] {
   return [...out.values()];
 }
 
-function importDeclarations(s: ts.ImportDeclaration): Declaration[] {
+function importDeclarations(s: TS.ImportDeclaration): Declaration[] {
   const clause = s.importClause;
   if (!clause || clause.isTypeOnly || !ts.isStringLiteral(s.moduleSpecifier)) return [];
   const module = s.moduleSpecifier.text;
@@ -59,6 +67,6 @@ function importDeclarations(s: ts.ImportDeclaration): Declaration[] {
   return out;
 }
 
-function isAmbient(s: ts.Statement): boolean {
+function isAmbient(s: TS.Statement): boolean {
   return ts.canHaveModifiers(s) && (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
 }

@@ -9,11 +9,15 @@
  * - names the cell declares at its top level are exported to `exports` as they are assigned;
  * - a final expression statement becomes the cell's value (returned).
  */
-import ts from 'typescript';
-import { analyzeScopes } from '../util/scope.js';
+import type * as TS from 'typescript';
+import { checkerTypescript } from './checker.js';
+import { analyzeScopes, withTypeScript } from '../util/scope.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { declarationsOf, type Declaration } from './declarations.js';
 import { LineMap } from './source-map.js';
+
+/** The checker's TypeScript: one compiler in the kernel (scope analysis runs with it too). */
+const ts = checkerTypescript();
 
 export interface EmitOptions {
   /** Name the code runs under, as stack frames show it: "In[3]". */
@@ -40,7 +44,7 @@ export interface EmittedText {
   readonly free: readonly string[];
 }
 
-const kCompilerOptions: ts.CompilerOptions = {
+const kCompilerOptions: TS.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.CommonJS,
   esModuleInterop: true,
@@ -67,6 +71,10 @@ export function emitCell(typed: string, options: EmitOptions): EmitResult {
 }
 
 export function emitCellText(typed: string, options: EmitOptions): EmittedText {
+  return withTypeScript(ts, () => emitWithScopes(typed, options));
+}
+
+function emitWithScopes(typed: string, options: EmitOptions): EmittedText {
   const parse = (text: string) => ts.createSourceFile(options.fileName + '.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const original = parse(typed);
   const declarations = declarationsOf(original);
@@ -86,13 +94,13 @@ export function emitCellText(typed: string, options: EmitOptions): EmittedText {
     if (options.previous.has(ref.name)) rewrite.add(ref.node.end);
     else if (!free.includes(ref.name)) free.push(ref.name);
   }
-  const isAsync = hasTopLevelAwait(analysisFile);
+  const isAsync = hasTopLevelAwait(analysisFile, ts);
   const last = statements.at(-1);
   const hasValue = options.captureLastExpression && !!last && ts.isExpressionStatement(last);
 
   // Matched by the expression's end: the appended `;export` can become the statement's own `;`.
-  const lastEnd = hasValue ? (last as ts.ExpressionStatement).expression.end : -1;
-  const { js, mapText } = transpile(options.fileName, text, [
+  const lastEnd = hasValue ? (last as TS.ExpressionStatement).expression.end : -1;
+  const { js, mapText } = transpile(analysisFile, [
     rewriteEarlierCellNames(rewrite),
     ...(hasValue ? [returnLastExpression(lastEnd)] : []),
   ]);
@@ -100,12 +108,11 @@ export function emitCellText(typed: string, options: EmitOptions): EmittedText {
 }
 
 /** Compiles with the given `before` transformers, in memory, from an already-parsed file. */
-function transpile(fileName: string, text: string, before: ts.TransformerFactory<ts.SourceFile>[]): { js: string; mapText: string } {
-  const inputName = `${fileName}.ts`;
-  const sourceFile = ts.createSourceFile(inputName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+function transpile(sourceFile: TS.SourceFile, before: TS.TransformerFactory<TS.SourceFile>[]): { js: string; mapText: string } {
+  const inputName = sourceFile.fileName;
   let js = '';
   let mapText = '';
-  const host: ts.CompilerHost = {
+  const host: TS.CompilerHost = {
     getSourceFile: (name) => (name === inputName ? sourceFile : undefined),
     writeFile: (name, data) => {
       if (name.endsWith('.map')) mapText = data;
@@ -133,7 +140,7 @@ function transpile(fileName: string, text: string, before: ts.TransformerFactory
  * TypeScript's module transform sees ordinary constants; each statement keeps its line count.
  * Default imports keep esModuleInterop's meaning (`.default` of an ES module, else the module).
  */
-export function importsAsRequires(file: ts.SourceFile): string {
+export function importsAsRequires(file: TS.SourceFile): string {
   const text = file.text;
   let out = '';
   let at = 0;
@@ -148,8 +155,8 @@ export function importsAsRequires(file: ts.SourceFile): string {
   return at === 0 ? text : out + text.slice(at);
 }
 
-function importReplacement(s: ts.Statement): string | undefined {
-  const req = (spec: ts.StringLiteral) => `require(${JSON.stringify(spec.text)})`;
+function importReplacement(s: TS.Statement): string | undefined {
+  const req = (spec: TS.StringLiteral) => `require(${JSON.stringify(spec.text)})`;
   if (ts.isImportEqualsDeclaration(s) && ts.isExternalModuleReference(s.moduleReference) && ts.isStringLiteral(s.moduleReference.expression)) {
     return s.isTypeOnly ? '' : `const ${s.name.text} = ${req(s.moduleReference.expression)};`;
   }
@@ -169,14 +176,14 @@ function importReplacement(s: ts.Statement): string | undefined {
 }
 
 /** `a` → `exports.a` where `a` was declared by an earlier cell (identified by end offset). */
-function rewriteEarlierCellNames(ends: ReadonlySet<number>): ts.TransformerFactory<ts.SourceFile> {
+function rewriteEarlierCellNames(ends: ReadonlySet<number>): TS.TransformerFactory<TS.SourceFile> {
   return (context) => {
     const f = context.factory;
     const ref = (name: string) => f.createPropertyAccessExpression(f.createIdentifier('exports'), name);
-    const visit = (node: ts.Node): ts.Node => {
+    const visit = (node: TS.Node): TS.Node => {
       if (ts.isShorthandPropertyAssignment(node) && ends.has(node.name.end)) {
         const value = node.objectAssignmentInitializer
-          ? f.createBinaryExpression(ref(node.name.text), ts.SyntaxKind.EqualsToken, ts.visitNode(node.objectAssignmentInitializer, visit) as ts.Expression)
+          ? f.createBinaryExpression(ref(node.name.text), ts.SyntaxKind.EqualsToken, ts.visitNode(node.objectAssignmentInitializer, visit) as TS.Expression)
           : ref(node.name.text);
         return ts.setTextRange(f.createPropertyAssignment(node.name.text, value), node);
       }
@@ -190,7 +197,7 @@ function rewriteEarlierCellNames(ends: ReadonlySet<number>): ts.TransformerFacto
 }
 
 /** The final expression statement becomes `return (expr)`. */
-function returnLastExpression(end: number): ts.TransformerFactory<ts.SourceFile> {
+function returnLastExpression(end: number): TS.TransformerFactory<TS.SourceFile> {
   return (context) => (file) => {
     const statements = file.statements.map((s) =>
       ts.isExpressionStatement(s) && s.expression.end === end ? ts.setTextRange(context.factory.createReturnStatement(s.expression), s) : s,
@@ -204,9 +211,9 @@ function returnLastExpression(end: number): ts.TransformerFactory<ts.SourceFile>
  * the "use strict" prologue (cells run sloppy, as in tslab), `__esModule`, and re-exports as
  * non-configurable getters (a later cell importing the same name again would throw).
  */
-const tidyCommonJs: ts.TransformerFactory<ts.SourceFile> = (context) => (file) => {
+const tidyCommonJs: TS.TransformerFactory<TS.SourceFile> = (context) => (file) => {
   const f = context.factory;
-  const statements: ts.Statement[] = [];
+  const statements: TS.Statement[] = [];
   for (const s of file.statements) {
     if (ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression) && s.expression.text === 'use strict') continue;
     const define = definePropertyOnExports(s);
@@ -227,7 +234,7 @@ const tidyCommonJs: ts.TransformerFactory<ts.SourceFile> = (context) => (file) =
   return f.updateSourceFile(file, statements);
 };
 
-function definePropertyOnExports(s: ts.Statement): { name: string; getterValue?: ts.Expression } | undefined {
+function definePropertyOnExports(s: TS.Statement): { name: string; getterValue?: TS.Expression } | undefined {
   if (!ts.isExpressionStatement(s) || !ts.isCallExpression(s.expression)) return undefined;
   const call = s.expression;
   const callee = call.expression;

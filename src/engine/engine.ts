@@ -3,12 +3,10 @@
  * maps), runs them in the notebook namespace, and keeps what later cells need — declarations
  * for the checker, names in the namespace, source maps for tracebacks.
  */
-import type * as TS from 'typescript';
-import { Checker, type CheckDiagnostic, type Completion } from './checker.js';
+import { Checker, checkerTypescript, type CheckDiagnostic, type Completion } from './checker.js';
 import type { Declaration } from './declarations.js';
-import { type EmitOptions, type EmitResult, type EmittedText } from './emit.js';
-import { EmitWorker } from './emit-worker.js';
-import { LineMap } from './source-map.js';
+import type { EmitOptions, EmitResult } from './emit.js';
+import type { LineMap } from './source-map.js';
 import { hasTopLevelAwait } from '../util/top-level-await.js';
 import { CellRequire, compileCell, kWrapperLines, wrapCell, type CellFunction } from './executor.js';
 import { declarationsFor, topLevelNames } from './scoped.js';
@@ -91,12 +89,11 @@ export class Engine {
   readonly sources = new SourceRegistry();
   readonly cwd: string;
   readonly #checker = new Checker();
-  readonly #emitter = new EmitWorker();
   /**
    * Emits by source and earlier names: re-running a cell unchanged reuses its JavaScript, as
    * tslab's checker reuses its program when a cell's text has not changed.
    */
-  readonly #emitted = new Map<string, EmittedText>();
+  readonly #emitted = new Map<string, EmitResult>();
   readonly #require: CellRequire;
   readonly #module: { exports: Record<string, unknown> };
   readonly #prelude: string;
@@ -104,6 +101,13 @@ export class Engine {
   #declarations = '';
   /** The prelude's run: every compilation waits for it (the first cell may come during warm-up). */
   #preluding: Promise<void> | null = null;
+  /**
+   * The prelude's names are declared to the checker only when code first mentions one (or on a
+   * completion or inspection): declaring them imports the package's whole .d.ts graph into every
+   * later cell's program, which costs start time, time per cell and memory in notebooks that
+   * never use them. Set while they are not declared yet; see #declarePreludeIfUsed.
+   */
+  #preludePending: PendingPrelude | null = null;
 
   constructor(options: EngineOptions) {
     this.cwd = options.cwd;
@@ -113,24 +117,31 @@ export class Engine {
     this.#onCompile = options.onCompile;
   }
 
+  /** Loads the compiler (tslab's, which also emits; synchronously, most of a second); otherwise the first cell does it. */
+  loadCompiler(): void {
+    this.#checker.warmUp();
+  }
+
   /** Loads the compiler and runs the prelude; otherwise the first cell does it. */
   async warmUp(): Promise<void> {
-    this.#emitter.start(); // loads its compiler on another thread while tslab loads here
+    this.#checker.warmUp();
     await this.#ensurePrelude();
   }
 
   /** Type-checks and compiles a cell. Throws CompileError for type and syntax errors. */
   async compile(source: string, options: CompileOptions): Promise<CompiledCell> {
     await this.#ensurePrelude();
-    return await this.#compile(source, options);
+    this.#declarePreludeIfUsed(source);
+    return await this.#compile(source, options, true);
   }
 
-  async #compile(source: string, options: CompileOptions): Promise<CompiledCell> {
+  async #compile(source: string, options: CompileOptions, typeCheck: boolean): Promise<CompiledCell> {
     const lineOffset = options.lineOffset ?? 0;
-    const [emitted, checked] = await this.#emitWhileChecking(
+    const preludePending = this.#preludePending;
+    const [emitted, checked] = this.#checkAndEmit(
       source,
       { fileName: options.file, previous: this.#names(), captureLastExpression: true },
-      () => this.#check(source, options, lineOffset, 0),
+      () => (typeCheck ? this.#check(source, options, lineOffset, 0) : undefined),
     );
     const script = wrapCell(emitted.js, emitted.isAsync);
     this.#register(options, emitted.map, script, lineOffset);
@@ -143,8 +154,12 @@ export class Engine {
       script,
       run: () => {
         // Declarations are kept even if the cell then fails: what ran before the error exists.
-        this.#declarations = checked.declarations;
-        this.#require.updateLocalModules(checked.localModules);
+        if (checked) {
+          this.#declarations = checked.declarations;
+          this.#require.updateLocalModules(checked.localModules);
+          // Checked before the prelude was declared (by a completion since): these declarations lack it.
+          if (preludePending && !this.#preludePending) this.#preludePending = preludePending;
+        }
         return this.#call(fn, options.file);
       },
     };
@@ -158,10 +173,11 @@ export class Engine {
    */
   async compileFunction(source: string, options: CompileOptions): Promise<() => unknown> {
     await this.#ensurePrelude();
+    this.#declarePreludeIfUsed(source);
     const isAsync = this.#isAsync(source);
     const head = `(${isAsync ? 'async ' : ''}function () { `;
     const text = `${head}${source}\n})`;
-    const [emitted] = await this.#emitWhileChecking(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true }, () =>
+    const [emitted] = this.#checkAndEmit(text, { fileName: options.file, previous: this.#names(), captureLastExpression: true }, () =>
       this.#check(`${isAsync ? 'async ' : ''}function tsp$timed() { ${source}\n}`, options, options.lineOffset ?? 0, head.length),
     );
     const script = wrapCell(emitted.js, false);
@@ -178,10 +194,11 @@ export class Engine {
     options: CompileOptions & { params: readonly string[]; paramTypes?: Readonly<Record<string, string>> },
   ): Promise<ShippableFunction> {
     await this.#ensurePrelude();
+    this.#declarePreludeIfUsed(source, ...Object.values(options.paramTypes ?? {}));
     const params = options.params.join(', ');
     const typed = options.params.map((p) => `${p}: ${options.paramTypes?.[p] ?? 'any'}`).join(', ');
     const head = `(async function (${params}) { `;
-    const [emitted] = await this.#emitWhileChecking(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false }, () =>
+    const [emitted] = this.#checkAndEmit(`${head}${source}\n})`, { fileName: options.file, previous: this.#names(), captureLastExpression: false }, () =>
       this.#check(`async function tsp$shipped(${typed}) { ${source}\n}`, options, options.lineOffset ?? 0, `async function tsp$shipped(${typed}) { `.length),
     );
     const script = wrapCell(emitted.js, false);
@@ -206,9 +223,10 @@ export class Engine {
   async compileScoped(source: string, options: CompileOptions & { scope: ScopeDeclarations }): Promise<ScopedFunction> {
     await this.#ensurePrelude();
     const { scope } = options;
+    this.#declarePreludeIfUsed(source, scope.declarations);
     const base = this.#checker.check(this.#declarations, scope.declarations).declarations;
     const previous = new Set([...this.#names(), ...scope.names]);
-    const [emitted, checked] = await this.#emitWhileChecking(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
+    const [emitted, checked] = this.#checkAndEmit(source, { fileName: options.file, previous, captureLastExpression: false }, () =>
       this.#check(source, options, options.lineOffset ?? 0, 0, base),
     );
     const script = wrapCell(emitted.js, true);
@@ -229,6 +247,7 @@ export class Engine {
   /** Binds a name in the namespace and declares its type to the checker. */
   bind(name: string, value: unknown, type = 'any'): void {
     this.namespace[name] = value;
+    this.#declarePreludeIfUsed(type);
     this.#declarations = this.#checker.check(this.#declarations, `declare const ${name}: ${type};`).declarations;
   }
 
@@ -239,11 +258,13 @@ export class Engine {
 
   async complete(source: string, position: number): Promise<Completion> {
     await this.#ensurePrelude();
+    this.#declarePrelude();
     return this.#checker.complete(this.#declarations, source, position);
   }
 
   async inspect(source: string, position: number): Promise<string | undefined> {
     await this.#ensurePrelude();
+    this.#declarePrelude();
     return this.#checker.inspect(this.#declarations, source, position);
   }
 
@@ -256,29 +277,24 @@ export class Engine {
   }
 
   close(): void {
-    this.#emitter.close();
     this.#checker.close();
   }
 
-  /** Emits (on the emit worker) while `check` runs here; a failed check wins. */
-  async #emitWhileChecking<T>(text: string, options: EmitOptions, check: () => T): Promise<[EmitResult, T]> {
+  /**
+   * Type-checks (`check`), then emits: a failed check wins. Both run here, with the same
+   * compiler: an emit worker with a compiler of its own cost as much memory again as tslab's
+   * whole kernel, and on a busy machine it took the core from the check.
+   */
+  #checkAndEmit<T>(text: string, options: EmitOptions, check: () => T): [EmitResult, T] {
+    const checked = check();
     const key = `${options.captureLastExpression ? 1 : 0}\0${[...options.previous].sort().join(',')}\0${text}`;
-    const cached = this.#emitted.get(key);
-    const emitting = cached ? Promise.resolve(cached) : this.#emitter.emit(text, options);
-    let checked: T;
-    try {
-      checked = check();
-    } catch (err) {
-      emitting.catch(() => undefined);
-      throw err;
-    }
-    const result = await emitting;
-    if (!cached) {
+    let emitted = this.#emitted.get(key);
+    if (!emitted) {
+      emitted = (require('./emit.js') as typeof import('./emit.js')).emitCell(text, options); // loaded with the first cell
       if (this.#emitted.size >= kEmitCacheSize) this.#emitted.delete(this.#emitted.keys().next().value as string);
-      this.#emitted.set(key, result);
+      this.#emitted.set(key, emitted);
     }
-    const { mapText, ...emitted } = result;
-    return [{ ...emitted, map: LineMap.parse(mapText) }, checked];
+    return [emitted, checked];
   }
 
   #names(): ReadonlySet<string> {
@@ -286,9 +302,9 @@ export class Engine {
   }
 
   #isAsync(source: string): boolean {
-    const ts = require('typescript') as typeof TS; // the emitter's compiler, loaded when first needed here
+    const ts = checkerTypescript();
     // As a module (the `export {}`), so that a top-level `await (…)` reads as an await.
-    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS));
+    return hasTopLevelAwait(ts.createSourceFile('x.ts', `${source}\n;export {};\n`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS), ts);
   }
 
   /** Type-checks; `firstLineShift` columns of a wrapper precede the source on its first line. */
@@ -334,8 +350,57 @@ export class Engine {
     return this.#preluding;
   }
 
+  /** Runs the prelude cell; its names are declared to the checker later (#declarePreludeIfUsed). */
   async #runPrelude(): Promise<void> {
-    const cell = await this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude });
+    const cell = await this.#compile(this.#prelude, { file: 'In[prelude]', label: 'prelude', cellText: this.#prelude }, false);
     await cell.run();
+    this.#preludePending = pendingPrelude(cell.declarations, this.namespace);
   }
+
+  /** Declares the prelude's names if any of `texts` (code about to be checked) mentions one. */
+  #declarePreludeIfUsed(...texts: string[]): void {
+    const pending = this.#preludePending;
+    if (pending && texts.some((t) => pending.mentioned.test(t))) this.#declarePrelude();
+  }
+
+  /**
+   * Declares the prelude's imports, as the prelude cell would have had it been checked, for
+   * the names that still hold the prelude's values (a cell may have redefined `display`).
+   */
+  #declarePrelude(): void {
+    const pending = this.#preludePending;
+    if (!pending) return;
+    this.#preludePending = null;
+    const imports = importStatements(pending.imports.filter((d) => d.name in this.namespace && this.namespace[d.name] === pending.values.get(d.name)));
+    if (imports) this.#declarations = this.#checker.check(this.#declarations, imports).declarations;
+  }
+}
+
+interface PendingPrelude {
+  readonly imports: readonly Declaration[];
+  /** What the prelude bound, by name. */
+  readonly values: ReadonlyMap<string, unknown>;
+  /** Matches text that mentions any of the names as a word (a string or comment too: that only declares early). */
+  readonly mentioned: RegExp;
+}
+
+function pendingPrelude(declarations: readonly Declaration[], namespace: Record<string, unknown>): PendingPrelude | null {
+  const imports = declarations.filter((d) => d.importSpec?.form === 'named');
+  if (!imports.length) return null;
+  const values = new Map(imports.map((d) => [d.name, namespace[d.name]]));
+  const words = imports.map((d) => d.name.replace(/[$]/g, '\\$')).join('|');
+  return { imports, values, mentioned: new RegExp(`(?<![\\w$])(?:${words})(?![\\w$])`) };
+}
+
+/** `import { a, b as c } from "m";` for named imports, one statement per module. */
+function importStatements(imports: readonly Declaration[]): string {
+  const byModule = new Map<string, string[]>();
+  for (const d of imports) {
+    const spec = d.importSpec;
+    if (spec?.form !== 'named') continue;
+    const list = byModule.get(spec.module) ?? [];
+    list.push(spec.imported === d.name ? d.name : `${spec.imported} as ${d.name}`);
+    byModule.set(spec.module, list);
+  }
+  return [...byModule].map(([module, names]) => `import { ${names.join(', ')} } from ${JSON.stringify(module)};\n`).join('');
 }

@@ -5,12 +5,19 @@
  * cell of the same scope is checked against them and the notebook's own names stay the
  * notebook's.
  */
-import ts from 'typescript';
+import type * as TS from 'typescript';
 import { bindingNames } from '../util/scope.js';
+
+// Loaded on first use (an %mpirun session): the engine is loaded at kernel start, before the
+// first kernel_info reply, and the kernel's main thread has no other use for this compiler.
+let ts: typeof TS;
+function load(): typeof TS {
+  return (ts ??= require('typescript') as typeof TS);
+}
 
 /** Every name a cell declares at its top level (variables, functions, classes, types, imports). */
 export function topLevelNames(source: string): string[] {
-  const file = ts.createSourceFile('cell.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const file = load().createSourceFile('cell.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const out = new Set<string>();
   for (const s of file.statements) namesOf(s, out);
   return [...out];
@@ -18,7 +25,7 @@ export function topLevelNames(source: string): string[] {
 
 /** The statements of a declarations text that declare any of `names`. */
 export function declarationsFor(declarations: string, names: ReadonlySet<string>): string {
-  const file = ts.createSourceFile('decl.d.ts', declarations, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const file = load().createSourceFile('decl.d.ts', declarations, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const kept: string[] = [];
   for (const s of file.statements) {
     const declared = new Set<string>();
@@ -28,7 +35,7 @@ export function declarationsFor(declarations: string, names: ReadonlySet<string>
   return kept.length ? kept.join('\n') + '\n' : '';
 }
 
-function namesOf(s: ts.Statement, out: Set<string>): void {
+function namesOf(s: TS.Statement, out: Set<string>): void {
   if (ts.isVariableStatement(s)) {
     for (const d of s.declarationList.declarations) bindingNames(d.name, out);
   } else if (

@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { writeCodeCaches } from '../engine/code-cache.js';
 import { Engine } from '../engine/engine.js';
 import { createMagicRegistry } from '../magics/index.js';
 import { terminateDescendants } from '../protocol/children.js';
@@ -14,6 +16,14 @@ import { DefinitionRegistry } from './definitions.js';
 import { Kernel } from './kernel.js';
 import { kernelInfo } from './kernel-info.js';
 import { preludeSource } from './prelude.js';
+
+/**
+ * The old generation's next collection comes when it has grown by this percentage over what
+ * the last one kept, instead of V8's adaptive factor (up to 4x while allocation is fast): each
+ * cell's type check builds a whole program and throws the previous one away, and with the
+ * adaptive factor that garbage piled up to twice tslab's resident memory within 200 cells.
+ */
+const kHeapGrowingPercent = 100;
 
 export async function runKernel(connectionFile: string): Promise<void> {
   const log = (text: string) => {
@@ -31,11 +41,19 @@ export async function runKernel(connectionFile: string): Promise<void> {
 
   // SIGINT is watched by the I/O thread; this listener only keeps Node's default (exit) away.
   process.on('SIGINT', () => undefined);
-  const io = await IoThread.start(connectionFile, randomUUID(), kernelInfo(), {
+  const ioStarting = IoThread.start(connectionFile, randomUUID(), kernelInfo(), {
     request: (r) => kernel.handle(r),
     interrupt: () => kernel.interrupt(),
     shutdown: (restart) => kernel.shutdown(restart),
   });
+  // The compiler loads while the I/O thread starts: it answers kernel_info on its own, and the
+  // first cell would otherwise wait for both one after the other.
+  try {
+    engine.loadCompiler();
+  } catch (err) {
+    log(`loading the compiler failed: ${(err as Error).stack ?? err}`);
+  }
+  const io = await ioStarting;
   kernel.attach(io);
 
   let exiting = false;
@@ -54,6 +72,17 @@ export async function runKernel(connectionFile: string): Promise<void> {
   process.once('SIGTERM', () => {
     void kernel.shutdown(false).finally(() => void io.close().finally(() => exit(0)));
   });
-  // Load the compiler now, so the first cell does not wait for it (kernel_info is already answered).
-  setImmediate(() => void engine.warmUp().catch((err: Error) => log(`engine warm-up failed: ${err.stack ?? err}`)));
+  // Run the prelude now, so the first cell does not wait for it. The heap grows fastest while the
+  // compiler loads: the fixed growing factor applies from then on, where cells' garbage piles up.
+  setImmediate(() =>
+    void engine
+      .warmUp()
+      .catch((err: Error) => log(`engine warm-up failed: ${err.stack ?? err}`))
+      .finally(() => {
+        // Only when there was none (the first start, a new TypeScript or Node). Before the flag:
+        // V8 accepts a cache only under the flags it was made with.
+        writeCodeCaches();
+        setFlagsFromString(`--heap-growing-percent=${kHeapGrowingPercent}`);
+      }),
+  );
 }

@@ -17,6 +17,21 @@ function load(): void {
   ts ??= require('typescript') as typeof TS;
 }
 
+/**
+ * Runs `analysis` (synchronous calls of this module) on trees of another TypeScript: the
+ * engine's cell emit parses with tslab's compiler, whose SyntaxKind numbers differ from this
+ * package's, so nodes of one must never be classified with the other's kinds.
+ */
+export function withTypeScript<T>(module: typeof TS, analysis: () => T): T {
+  const previous = ts;
+  ts = module;
+  try {
+    return analysis();
+  } finally {
+    ts = previous;
+  }
+}
+
 export type Resolution = 'top' | 'inner' | 'free';
 
 export interface Reference {

@@ -1,8 +1,9 @@
 /** Whether a module awaits at its top level (`await` or `for await` outside any function). */
 import type * as TS from 'typescript';
 
-export function hasTopLevelAwait(file: TS.SourceFile): boolean {
-  const ts = require('typescript') as typeof TS; // loaded on first use, as in util/scope.ts
+/** `module`: the TypeScript that parsed `file` (their SyntaxKind numbers must agree). */
+export function hasTopLevelAwait(file: TS.SourceFile, module?: typeof TS): boolean {
+  const ts = module ?? (require('typescript') as typeof TS); // loaded on first use, as in util/scope.ts
   let found = false;
   const visit = (node: TS.Node): void => {
     if (found || ts.isFunctionLike(node) || ts.isClassLike(node)) return;
