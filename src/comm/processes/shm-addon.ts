@@ -26,12 +26,12 @@ export function loadShmAddon(): ShmAddon | string {
   if (loaded !== undefined) return loaded;
   const file = shmAddonPath();
   if (process.env.TSLAB_PARALLEL_SHM === '0') loaded = 'turned off (TSLAB_PARALLEL_SHM=0)';
-  else if (!fs.existsSync(file)) loaded = `not built (no ${file}; npm run build:shm builds it)`;
+  else if (!fs.existsSync(file)) loaded = `not built (no ${file})`;
   else {
     try {
       loaded = require(file) as ShmAddon;
     } catch (err) {
-      loaded = `does not load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]} (npm run build:shm rebuilds it)`;
+      loaded = `does not load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
     }
   }
   return loaded;

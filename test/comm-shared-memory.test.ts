@@ -1,0 +1,115 @@
+/**
+ * The processes backend's shared memory (native/shm, npm run build:shm): with the addon, the
+ * ranks of a world map one shared file that has no name left from the start (so nothing can leak
+ * whatever dies) and small messages go through it, a rank asleep on its sockets woken by a
+ * WAKE frame; without the addon the ranks talk over their sockets as before; the doctor says which.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runRanks, type RankFunction } from '../dist/src/comm/index.js';
+import { shmAddonBuilt } from './fixtures/comm/backends.js';
+import { expectNoLeaks, resources, type Resources } from './fixtures/comm/leaks.js';
+
+type Comm = Parameters<RankFunction>[0];
+const repo = path.resolve(__dirname, '..');
+const quiet = () => {};
+
+interface RankView {
+  /** The rank's mappings of shared-memory files: "inode path". */
+  maps: string[];
+  /** Names of this launcher's shared files still in /dev/shm, seen from the rank. */
+  names: string[];
+  /** What rank 1 received, in order. */
+  got: number[];
+}
+
+/** Each rank reports its shared mappings; then rank 0 sends rank 1 small and large messages, mixed, on one tag. */
+const mapsAndTraffic = async (comm: Comm, rank: number, _size: number, launcher: number): Promise<RankView> => {
+  const fs = require('node:fs');
+  const maps = fs
+    .readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l: string) => l.includes('/tslab-parallel-shm-'))
+    .map((l: string) => l.split(/\s+/).slice(4).join(' '));
+  const names = fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm').filter((n: string) => n.startsWith(`tslab-parallel-shm-${launcher}-`)) : [];
+  const got: number[] = [];
+  if (rank === 0) {
+    for (let i = 0; i < 30; i++) await comm.Send(new Float64Array(i % 4 === 0 ? 100_000 : 2).fill(i), 1, 5);
+  } else if (rank === 1) {
+    for (let i = 0; i < 30; i++) got.push((await comm.recv(0, 5))[0]);
+  }
+  await comm.barrier();
+  return { maps, names, got };
+};
+
+const inOrder = Array.from({ length: 30 }, (_, i) => i);
+
+describe('processes backend shared memory', () => {
+  let before: Resources;
+  beforeAll(async () => {
+    await runRanks({ np: 2, backend: 'processes', code: async (comm: Comm) => comm.barrier(), onOutput: quiet });
+    before = resources();
+  });
+  afterEach(async () => expectNoLeaks(before));
+
+  it.skipIf(!shmAddonBuilt)('every rank maps the one shared file of its world, already unlinked; messages keep their order', async () => {
+    const views = await runRanks<RankView, number>({ np: 3, backend: 'processes', code: mapsAndTraffic as RankFunction<number>, data: process.pid, onOutput: quiet });
+    for (const v of views) {
+      expect(v.maps).toHaveLength(1);
+      expect(v.maps[0]).toMatch(/^\d+ \/dev\/shm\/tslab-parallel-shm-\d+-[0-9a-f]{12} \(deleted\)$/);
+      expect(v.names).toEqual([]);
+    }
+    expect(new Set(views.map((v) => v.maps[0])).size).toBe(1); // one file (the same inode) for the world
+    expect(views[1]!.got).toEqual(inOrder);
+  });
+
+  it.skipIf(!shmAddonBuilt)('a rank asleep on its sockets is woken by a small message sent into its ring', async () => {
+    // Rank 0 waits far longer than a receiver spins before each send, so rank 1 sleeps every time.
+    const [, got] = await runRanks<number[]>({
+      np: 2,
+      backend: 'processes',
+      timeout: 10,
+      onOutput: quiet,
+      code: (async (comm: Comm, rank: number) => {
+        const got: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          if (rank === 0) {
+            await new Promise((r) => setTimeout(r, 5));
+            await comm.Send(new Int32Array([i]), 1, 0);
+          } else {
+            const buf = new Int32Array(1);
+            await comm.Recv(buf, 0, 0);
+            got.push(buf[0]!);
+          }
+        }
+        return got;
+      }) as RankFunction,
+    });
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('without the addon the ranks map nothing and talk over their sockets, in order', async () => {
+    const saved = process.env.TSLAB_PARALLEL_SHM_ADDON;
+    process.env.TSLAB_PARALLEL_SHM_ADDON = '/nonexistent/tslab_shm.node';
+    try {
+      const views = await runRanks<RankView, number>({ np: 2, backend: 'processes', code: mapsAndTraffic as RankFunction<number>, data: process.pid, onOutput: quiet });
+      expect(views.map((v) => v.maps)).toEqual([[], []]);
+      expect(views[1]!.got).toEqual(inOrder);
+    } finally {
+      if (saved === undefined) delete process.env.TSLAB_PARALLEL_SHM_ADDON;
+      else process.env.TSLAB_PARALLEL_SHM_ADDON = saved;
+    }
+  });
+
+  it('the doctor says whether the addon is there, and how to build it when not', () => {
+    const doctor = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['dist/src/cli.js', 'doctor', '--no-run'], { cwd: repo, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 }).stdout;
+    expect(doctor({ TSLAB_PARALLEL_SHM_ADDON: '/nonexistent/tslab_shm.node' })).toContain(
+      '[warn] shared-memory addon (processes backend): not built (no /nonexistent/tslab_shm.node); ' +
+        '%%mpirun --backend processes uses its sockets only (slower for small messages)\n' +
+        `       fix: cd ${repo} && npm run build:shm\n`,
+    );
+    if (shmAddonBuilt) expect(doctor({})).toMatch(/\[ok {2}\] shared-memory addon \(processes backend\): \S+tslab_shm\.node \(small messages between process ranks go through shared memory\)\n/);
+  });
+});
