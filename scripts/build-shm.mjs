@@ -19,6 +19,29 @@ function nodedirArgs() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? [`--nodedir=${prefix}`] : [];
 }
 
+/** The first of `names` on PATH, or undefined. */
+function onPath(...names) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of names) if (dir && fs.existsSync(path.join(dir, name))) return name;
+  }
+  return undefined;
+}
+
+// node-gyp's rebuild removes native/shm/build before it finds out that a tool is missing: look first.
+const missing = [
+  onPath('python3', 'python') ? undefined : 'python3',
+  onPath('make') ? undefined : 'make',
+  process.env.CXX || onPath('c++', 'g++', 'clang++') ? undefined : 'a C++ compiler',
+].filter(Boolean);
+if (missing.length > 0) {
+  console.error(
+    `build:shm: cannot build the shared-memory addon: missing on PATH: ${missing.join(', ')} ` +
+      `(Debian: sudo apt-get install build-essential python3). Without it, %%mpirun --backend processes ` +
+      `talks over sockets only (slower for small messages); \`npx tslab-parallel doctor\` says whether it is there.`,
+  );
+  process.exit(1);
+}
+
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 const result = spawnSync(process.execPath, [gyp, 'rebuild', '--directory', dir, ...nodedirArgs()], { stdio: 'inherit', cwd: root });
 if (result.status !== 0) {

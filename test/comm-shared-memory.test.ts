@@ -2,9 +2,12 @@
  * The processes backend's shared memory (native/shm, npm run build:shm): with the addon, the
  * ranks of a world map one shared file that has no name left from the start (so nothing can leak
  * whatever dies) and small messages go through it, a rank asleep on its sockets woken by a
- * WAKE frame; without the addon the ranks talk over their sockets as before; the doctor says which.
+ * WAKE frame; without the addon the ranks talk over their sockets as before; the doctor says which;
+ * and building it without the tools says what to install, leaving a built addon alone.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRanks, type RankFunction } from '../dist/src/comm/index.js';
@@ -111,5 +114,24 @@ describe('processes backend shared memory', () => {
         `       fix: cd ${repo} && npm run build:shm\n`,
     );
     if (shmAddonBuilt) expect(doctor({})).toMatch(/\[ok {2}\] shared-memory addon \(processes backend\): \S+tslab_shm\.node \(small messages between process ranks go through shared memory\)\n/);
+  });
+});
+
+describe('build:shm without a compiler', () => {
+  it('exits 1, names what is missing and the fallback, leaves native/shm/build alone', () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'tslab-shm-build-'));
+    try {
+      fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+      const addon = path.join(repo, 'native', 'shm', 'build', 'Release', 'tslab_shm.node');
+      const mtime = () => (fs.existsSync(addon) ? fs.statSync(addon).mtimeMs : undefined);
+      const before = mtime();
+      const r = spawnSync(process.execPath, ['scripts/build-shm.mjs'], { cwd: repo, encoding: 'utf8', env: { PATH: bin, HOME: os.tmpdir() }, timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('build:shm: cannot build the shared-memory addon: missing on PATH: python3, make, a C++ compiler (Debian: sudo apt-get install build-essential python3).');
+      expect(r.stderr).toContain('%%mpirun --backend processes talks over sockets only');
+      expect(mtime()).toBe(before);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
