@@ -42,7 +42,10 @@ function sharedFile(world: SharedWorld, fallbackDir: string): { world: SharedWor
   try {
     fd = fsSync.openSync(file, 'wx+', 0o600);
     fsSync.unlinkSync(file);
-    fsSync.ftruncateSync(fd, world.bytes);
+    // Written, not only truncated: a full /dev/shm (64 MiB in a default container) fails here,
+    // with ENOSPC, rather than as a SIGBUS in a rank that touches a page there is no room for.
+    const zeros = Buffer.alloc(Math.min(world.bytes, 1 << 20));
+    for (let at = 0; at < world.bytes; at += zeros.length) fsSync.writeSync(fd, zeros, 0, Math.min(zeros.length, world.bytes - at), at);
     return { world, fd };
   } catch {
     if (fd !== undefined) fsSync.closeSync(fd);

@@ -57,10 +57,13 @@ function ringsOffset(size: number): number {
   return Math.ceil(controlBytes / 4096) * 4096;
 }
 
-/** Ring size for `np` ranks: 64 KiB for few ranks, smaller for many, never under 8 KiB. */
+/**
+ * Ring size for `np` ranks: 64 KiB for few ranks, smaller for many (16 MiB in all up to 32
+ * ranks: /dev/shm is small in containers), never under 8 KiB.
+ */
 function ringBytesFor(np: number): number {
   let bytes = 64 * 1024;
-  while (bytes > 8 * 1024 && np * np * bytes > 64 * 1024 * 1024) bytes /= 2;
+  while (bytes > 8 * 1024 && np * np * bytes > 16 * 1024 * 1024) bytes /= 2;
   return bytes;
 }
 
