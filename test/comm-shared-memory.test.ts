@@ -92,6 +92,31 @@ describe('processes backend shared memory', () => {
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('collectives started together on one communicator each get their own result, however the rings hand their messages over', async () => {
+    // Messages taken from a ring in the middle of a rank's code must not let a later call
+    // complete ahead of an earlier one woken by the same messages (it would send its next
+    // message first, into the other's receive).
+    const results = await runRanks<boolean, number>({
+      np: 3,
+      backend: 'processes',
+      onOutput: quiet,
+      data: 200,
+      code: (async (comm: Comm, rank: number, size: number, rounds: number) => {
+        let ok = true;
+        for (let round = 0; round < rounds; round++) {
+          const a = new Float64Array([rank + round]);
+          const b = new Int32Array([rank * round, 1]);
+          const c = new Float32Array([rank, round]);
+          await Promise.all([comm.Allreduce(a, a, 'SUM'), comm.Allreduce(b, b, 'MAX'), comm.Allreduce(c, c, 'MIN')]);
+          const sum = (size * (size - 1)) / 2 + size * round;
+          ok &&= a[0] === sum && b[0] === (size - 1) * round && b[1] === 1 && c[0] === 0 && c[1] === round;
+        }
+        return ok;
+      }) as RankFunction<number>,
+    });
+    expect(results).toEqual([true, true, true]);
+  });
+
   it('without the addon the ranks map nothing and talk over their sockets, in order', async () => {
     const saved = process.env.TSLAB_PARALLEL_SHM_ADDON;
     process.env.TSLAB_PARALLEL_SHM_ADDON = '/nonexistent/tslab_shm.node';
@@ -108,7 +133,7 @@ describe('processes backend shared memory', () => {
   it('the doctor says whether the addon is there, and how to build it when not', () => {
     const doctor = (env: NodeJS.ProcessEnv) =>
       spawnSync(process.execPath, ['dist/src/cli.js', 'doctor', '--no-run'], { cwd: repo, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 }).stdout;
-    expect(doctor({ TSLAB_PARALLEL_SHM_ADDON: '/nonexistent/tslab_shm.node' })).toContain(
+    expect(doctor({ TSLAB_PARALLEL_SHM: '1', TSLAB_PARALLEL_SHM_ADDON: '/nonexistent/tslab_shm.node' })).toContain(
       '[warn] shared-memory addon (processes backend): not built (no /nonexistent/tslab_shm.node); ' +
         '%%mpirun --backend processes uses its sockets only (slower for small messages)\n' +
         `       fix: cd ${repo} && npm run build:shm\n`,

@@ -6,18 +6,16 @@
  * and the receiver takes ring records only in that order, so a small message never overtakes a
  * large one sent before it on the socket (MPI's non-overtaking rule).
  *
- * Records: a 24-byte header (length, type | dtype << 8, context, tag, bytes, seq), then the
- * payload, padded to 8 bytes. A WRAP record fills the end of the ring.
+ * Records (ring.ts): a 24-byte header (length, type | dtype << 8, context, tag, bytes, seq), then
+ * the payload, padded to 8 bytes.
  */
 import { typedViews, type TypedArray } from '../buffers.js';
+import { copyElements, kNoRoom, REC_WRAP, reserveRecord } from '../ring.js';
 import { ASLEEP, AWAKE, BELL, HEAD, rankBase, ringBase, ringOffset, SLEEPING, SOCKET_SENT, TAIL, WOKEN, type SharedWorld } from './shared-layout.js';
 
-export const REC_WRAP = 0;
 export const REC_OBJECT = 1;
 export const REC_BUFFER = 2;
 export const kRecordHeader = 24;
-/** Up to this many elements are copied one by one (no view to create). */
-const kElementCopy = 16;
 
 /** Handles one record whose payload is at byte `at` of the shared buffer. */
 export type RecordHandler = (source: number, type: number, dtype: number, context: number, tag: number, bytes: number, at: number) => void;
@@ -54,26 +52,12 @@ export class SharedRings {
   write(dest: number, type: number, dtype: number, context: number, tag: number, seq: number, payload: TypedArray): boolean {
     const ctl = this.#ctl;
     const base = ringBase(this.world.size, this.rank, dest);
-    const cap = this.world.ringBytes;
-    let head = ctl[base + HEAD]!;
     const length = (kRecordHeader + payload.byteLength + 7) & ~7;
-    let pos = head & this.#mask;
-    const toEnd = cap - pos;
-    const wrap = length > toEnd;
-    const need = length + (wrap ? toEnd : 0);
-    if (((head - this.#tailSeen[dest]!) | 0) + need > cap) {
-      this.#tailSeen[dest] = Atomics.load(ctl, base + TAIL);
-      if (((head - this.#tailSeen[dest]!) | 0) + need > cap) return false;
-    }
     const off = ringOffset(this.world, this.rank, dest);
     const i32 = this.#i32;
-    if (wrap) {
-      const w = (off + pos) >> 2;
-      i32[w] = toEnd;
-      i32[w + 1] = REC_WRAP;
-      head = (head + toEnd) | 0;
-      pos = 0;
-    }
+    const head = reserveRecord(ctl, base + HEAD, base + TAIL, i32, off, this.world.ringBytes, length, this.#tailSeen, dest);
+    if (head === kNoRoom) return false;
+    const pos = head & this.#mask;
     const h = (off + pos) >> 2;
     i32[h] = length;
     i32[h + 1] = type | (dtype << 8);
@@ -81,11 +65,8 @@ export class SharedRings {
     i32[h + 3] = tag;
     i32[h + 4] = payload.byteLength;
     i32[h + 5] = seq;
-    const view = this.views[dtype]! as Float64Array;
-    const src = payload as Float64Array;
-    const at = (off + pos + kRecordHeader) / view.BYTES_PER_ELEMENT;
-    if (src.length <= kElementCopy) for (let i = 0; i < src.length; i++) view[at + i] = src[i]!;
-    else view.set(src, at);
+    const view = this.views[dtype]!;
+    copyElements(view, (off + pos + kRecordHeader) / view.BYTES_PER_ELEMENT, payload);
     Atomics.store(ctl, base + HEAD, (head + length) | 0);
     Atomics.add(ctl, rankBase(dest) + BELL, 1);
     return true;

@@ -31,6 +31,7 @@ import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
 import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
 import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, FRAME_WAKE, frameHeader, FrameReader, frameWith, type FrameSink } from './frames.js';
+import { copyOutOfRing } from '../ring.js';
 import { REC_BUFFER, REC_OBJECT, SharedRings } from './rings.js';
 import type { SharedWorld } from './shared-layout.js';
 
@@ -41,8 +42,6 @@ const kReportBlockedMs = 50;
 /** HELLO's tag: the sender maps the world's shared memory (it reads its rings). */
 const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
-/** Up to this many elements a receive copies one by one out of the ring (no view to create). */
-const kElementCopy = 16;
 
 export interface ProcessHooks {
   /** Tells the host this rank is blocked in `waitingIn`, or runs again. */
@@ -97,6 +96,10 @@ export class ProcessesTransport implements Transport {
   readonly #framesFrom: Int32Array;
   #socketFramesRead = 0;
   #lastBell = -1;
+  /** Waits queued or woken but not yet resumed. */
+  #inWait = 0;
+  /** The look at the rings that follows a sleep announcement. */
+  #recheck: NodeJS.Immediate | undefined;
   readonly #onRecord = this.#record.bind(this);
 
   constructor(rank: number, size: number, dir: string, hooks: ProcessHooks, shared?: SharedMemory) {
@@ -246,30 +249,8 @@ export class ProcessesTransport implements Transport {
       else this.#matcher.unexpected.push({ source, context, tag, bytes, isBuffer: false, dtype: 0, value });
     } else if (type === REC_BUFFER) {
       if (!op) this.#matcher.unexpected.push({ source, context, tag, bytes, isBuffer: true, dtype, data: rings.u8.slice(at, at + bytes) });
-      else if (!this.#copyOut(op, source, tag, dtype, at, bytes)) deliverBytes(op, source, tag, dtype, rings.u8.subarray(at, at + bytes));
+      else if (!copyOutOfRing(op, source, tag, dtype, rings.views[dtype]!, at, bytes)) deliverBytes(op, source, tag, dtype, rings.u8.subarray(at, at + bytes));
     }
-  }
-
-  /**
-   * The common receive of a small message: into an array of the sender's element type that is
-   * large enough, copied from the ring's view of that type. False when the general path (other
-   * type, truncation, no buffer) must handle it.
-   */
-  #copyOut(op: RecvOp, source: number, tag: number, dtype: number, at: number, bytes: number): boolean {
-    const into = op.into as Float64Array | null;
-    const view = this.#rings!.views[dtype]! as Float64Array;
-    if (!into || into.constructor !== view.constructor || bytes > into.byteLength) return false;
-    const n = bytes / view.BYTES_PER_ELEMENT;
-    const from = at / view.BYTES_PER_ELEMENT;
-    if (n <= kElementCopy) for (let i = 0; i < n; i++) into[i] = view[from + i]!;
-    else into.set(view.subarray(from, from + n));
-    op.source = source;
-    op.tag = tag;
-    op.bytes = bytes;
-    op.isBuffer = true;
-    op.dtype = dtype;
-    op.done = true;
-    return true;
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -360,13 +341,19 @@ export class ProcessesTransport implements Transport {
 
   /** Takes what has arrived in the rings (socket data comes by events). */
   poll(): void {
+    if (this.#inWait === 0) this.#drainRings(); // (else events take the messages: see wait())
+  }
+
+  /** Takes every record in sequence out of the rings; false when the bell says nothing came. */
+  #drainRings(): boolean {
     const rings = this.#rings;
-    if (!rings) return;
+    if (!rings) return false;
     const bell = rings.bell();
-    if (bell === this.#lastBell) return;
+    if (bell === this.#lastBell) return false;
     this.#lastBell = bell;
     // Every peer, not only those whose HELLO came: its records may come first (another connection).
     for (let s = 0; s < this.size; s++) if (s !== this.rank) this.#recvSeq[s] = rings.drain(s, this.#recvSeq[s]!, this.#onRecord);
+    return true;
   }
 
   /**
@@ -377,7 +364,8 @@ export class ProcessesTransport implements Transport {
    * microseconds to wake).
    */
   spin(ready: () => boolean): boolean {
-    this.poll();
+    if (this.#inWait > 0) return false; // it would overtake them (see wait())
+    this.#drainRings();
     if (ready()) return true;
     const rings = this.#rings;
     if (!rings || rings.world.spinMicros <= 0 || !this.#sharesWithAll() || !this.#smallReceivePosted(rings.world.eagerLimit)) return false;
@@ -385,7 +373,7 @@ export class ProcessesTransport implements Transport {
     for (let i = 1; ; i++) {
       if (this.#pendingSends.size > 0 || rings.socketFramesPending(this.#socketFramesRead)) return false;
       if (rings.bell() !== this.#lastBell) {
-        this.poll();
+        this.#drainRings();
         if (ready()) return true;
       } else if ((i & 63) === 0 && performance.now() > until) return false;
     }
@@ -405,37 +393,51 @@ export class ProcessesTransport implements Transport {
     return true;
   }
 
+  /**
+   * Sleeps until `ready()` (CommCore.until has spun already). Waits resume in the order they
+   * began, and while any is queued or resuming, messages are taken out of the rings only by
+   * events (socket data, a WAKE frame, the check below), as when sockets alone brought them:
+   * collectives started together on one communicator rely on it. A message taken in the
+   * middle of a rank's code would let a later call complete at once, with fewer microtask
+   * hops than an earlier one woken by it, and send its next message first.
+   */
   async wait(ready: () => boolean, waitingIn: () => string): Promise<void> {
-    if (this.spin(ready)) return;
-    const rings = this.#rings;
-    if (rings) {
-      // Announce the sleep, then look once more: a record written before a sender could see
-      // the announcement is in the ring now, any later one comes with a WAKE frame.
-      rings.sleep();
-      this.poll();
-      if (ready()) {
-        if (this.#waiters.size === 0) rings.awake();
-        return;
-      }
-    }
+    if (ready()) return;
     this.#waitingIn = waitingIn;
     const woken = this.#waiters.add(ready);
+    const rings = this.#rings;
+    if (rings && !this.#recheck) {
+      // Announce the sleep, then look once more (as an event): a record written before a
+      // sender could see the announcement is in the ring now, any later one brings a WAKE frame.
+      rings.sleep();
+      this.#recheck = setImmediate(() => {
+        this.#recheck = undefined;
+        this.#progress();
+      });
+    }
     this.#armBlockedReport();
     holdLoop();
+    this.#inWait++;
     try {
       await woken;
     } finally {
+      this.#inWait--;
       releaseLoop();
     }
   }
 
-  /** Something happened: wake the waits it completes, and tell the host we run again. */
+  /** Socket data came: take what the rings hold too, then wake the waits it completes. */
   #progress(): void {
-    const rings = this.#rings;
-    if (rings && this.#waiters.size > 0) {
-      rings.sleep(); // (again): a sender that saw us woken before this line wrote what the poll below takes
-      this.poll();
+    if (this.#rings && this.#waiters.size > 0) {
+      this.#rings.sleep(); // (again): a sender that saw us woken before this line wrote what the drain below takes
+      this.#drainRings();
     }
+    this.#woke();
+  }
+
+  /** Something happened: wake the waits it completes, and tell the host we run again. */
+  #woke(): void {
+    const rings = this.#rings;
     this.#waiters.check();
     if (rings && this.#waiters.size === 0) rings.awake();
     if (this.#reportedBlocked) {
