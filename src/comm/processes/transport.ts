@@ -30,8 +30,8 @@ import {
 import { holdLoop, releaseLoop } from '../keep-alive.js';
 import { deserialize, serialize } from '../serialize.js';
 import type { ProbeInfo, Transport, TransportOp } from '../transport.js';
-import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, FRAME_WAKE, frameHeader, FrameReader, frameWith, type FrameSink } from './frames.js';
 import { copyOutOfRing } from '../ring.js';
+import { FRAME_BUFFER, FRAME_HELLO, FRAME_OBJECT, FRAME_WAKE, frameHeader, FrameReader, frameWith, type FrameSink } from './frames.js';
 import { REC_BUFFER, REC_OBJECT, SharedRings } from './rings.js';
 import type { SharedWorld } from './shared-layout.js';
 
@@ -113,11 +113,6 @@ export class ProcessesTransport implements Transport {
     this.#sendSeq = new Int32Array(size);
     this.#recvSeq = new Int32Array(size);
     this.#framesFrom = new Int32Array(size);
-  }
-
-  /** Whether this rank talks to its peers through shared memory (for tests and the status line). */
-  get sharedMemory(): boolean {
-    return this.#rings !== undefined && this.#peerShared.some(Boolean);
   }
 
   // ---- connecting --------------------------------------------------------------------------
@@ -344,16 +339,15 @@ export class ProcessesTransport implements Transport {
     if (this.#inWait === 0) this.#drainRings(); // (else events take the messages: see wait())
   }
 
-  /** Takes every record in sequence out of the rings; false when the bell says nothing came. */
-  #drainRings(): boolean {
+  /** Takes every record in sequence out of the rings (when the bell says some came). */
+  #drainRings(): void {
     const rings = this.#rings;
-    if (!rings) return false;
+    if (!rings) return;
     const bell = rings.bell();
-    if (bell === this.#lastBell) return false;
+    if (bell === this.#lastBell) return;
     this.#lastBell = bell;
     // Every peer, not only those whose HELLO came: its records may come first (another connection).
     for (let s = 0; s < this.size; s++) if (s !== this.rank) this.#recvSeq[s] = rings.drain(s, this.#recvSeq[s]!, this.#onRecord);
-    return true;
   }
 
   /**
@@ -426,18 +420,13 @@ export class ProcessesTransport implements Transport {
     }
   }
 
-  /** Socket data came: take what the rings hold too, then wake the waits it completes. */
+  /** Something happened (socket data, a WAKE frame): take what the rings hold too, wake the waits it completes, and tell the host we run again. */
   #progress(): void {
-    if (this.#rings && this.#waiters.size > 0) {
-      this.#rings.sleep(); // (again): a sender that saw us woken before this line wrote what the drain below takes
+    const rings = this.#rings;
+    if (rings && this.#waiters.size > 0) {
+      rings.sleep(); // (again): a sender that saw us woken before this line wrote what the drain below takes
       this.#drainRings();
     }
-    this.#woke();
-  }
-
-  /** Something happened: wake the waits it completes, and tell the host we run again. */
-  #woke(): void {
-    const rings = this.#rings;
     this.#waiters.check();
     if (rings && this.#waiters.size === 0) rings.awake();
     if (this.#reportedBlocked) {
