@@ -42,6 +42,8 @@ const kReportBlockedMs = 50;
 /** HELLO's tag: the sender maps the world's shared memory (it reads its rings). */
 const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
+/** The shortest a spin gets after spins in vain: still longer than a hand-over between running ranks. */
+const kMinSpinMicros = 5;
 
 export interface ProcessHooks {
   /** Tells the host this rank is blocked in `waitingIn`, or runs again. */
@@ -96,6 +98,8 @@ export class ProcessesTransport implements Transport {
   readonly #framesFrom: Int32Array;
   #socketFramesRead = 0;
   #lastBell = -1;
+  /** How long the next spin may poll (spin()). */
+  #spinMicros: number;
   /** Waits queued or woken but not yet resumed. */
   #inWait = 0;
   /** The look at the rings that follows a sleep announcement. */
@@ -109,6 +113,7 @@ export class ProcessesTransport implements Transport {
     this.#hooks = hooks;
     this.#sockets = new Array(size).fill(undefined);
     this.#rings = shared && new SharedRings(shared.world, shared.buffer, rank);
+    this.#spinMicros = shared?.world.spinMicros ?? 0;
     this.#peerShared = new Array(size).fill(false);
     this.#sendSeq = new Int32Array(size);
     this.#recvSeq = new Int32Array(size);
@@ -355,21 +360,30 @@ export class ProcessesTransport implements Transport {
    * waits for comes by socket (a large send being written, frames sent to us still unread, only
    * receives into buffers too large for a ring): those need the event loop, and a spinning rank
    * takes a core its peer may need. Never sleeps in between (a halted core takes tens of
-   * microseconds to wake).
+   * microseconds to wake). The budget halves after each spin that waited in vain and doubles
+   * after each that got its message: on a machine whose cores are busy with other work, a
+   * spinning rank keeps its sleeping peer off the core it needs to answer, and full spins made
+   * a round trip take two whole budgets.
    */
   spin(ready: () => boolean): boolean {
     if (this.#inWait > 0) return false; // it would overtake them (see wait())
     this.#drainRings();
     if (ready()) return true;
     const rings = this.#rings;
-    if (!rings || rings.world.spinMicros <= 0 || !this.#sharesWithAll() || !this.#smallReceivePosted(rings.world.eagerLimit)) return false;
-    const until = performance.now() + rings.world.spinMicros / 1000;
+    if (!rings || this.#spinMicros <= 0 || !this.#sharesWithAll() || !this.#smallReceivePosted(rings.world.eagerLimit)) return false;
+    const until = performance.now() + this.#spinMicros / 1000;
     for (let i = 1; ; i++) {
       if (this.#pendingSends.size > 0 || rings.socketFramesPending(this.#socketFramesRead)) return false;
       if (rings.bell() !== this.#lastBell) {
         this.#drainRings();
-        if (ready()) return true;
-      } else if ((i & 63) === 0 && performance.now() > until) return false;
+        if (ready()) {
+          this.#spinMicros = Math.min(rings.world.spinMicros, this.#spinMicros * 2);
+          return true;
+        }
+      } else if ((i & 63) === 0 && performance.now() > until) {
+        this.#spinMicros = Math.max(Math.min(rings.world.spinMicros, kMinSpinMicros), this.#spinMicros / 2);
+        return false;
+      }
     }
   }
 
