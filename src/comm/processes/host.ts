@@ -26,18 +26,14 @@ export function tempDirPrefix(): string {
   return path.join(os.tmpdir(), `tslab-parallel-comm-${process.pid}-`);
 }
 
-/** Shared files' names start with this (tests look for leftovers). */
-export function sharedFilePrefix(): string {
-  return `tslab-parallel-shm-${process.pid}-`;
-}
-
 /**
  * The world's shared file, open and already unlinked: only the ranks' descriptors and mappings
  * keep it, so it goes when the last of them does. Undefined when it cannot be made (sockets only).
  */
 function sharedFile(world: SharedWorld, fallbackDir: string): { world: SharedWorld; fd: number } | undefined {
   const dir = fsSync.existsSync('/dev/shm') ? '/dev/shm' : fallbackDir;
-  const file = path.join(dir, `${sharedFilePrefix()}${randomBytes(6).toString('hex')}`);
+  // (The tests look for leftovers by this name.)
+  const file = path.join(dir, `tslab-parallel-shm-${process.pid}-${randomBytes(6).toString('hex')}`);
   let fd: number | undefined;
   try {
     fd = fsSync.openSync(file, 'wx+', 0o600);
@@ -79,14 +75,14 @@ export class ProcessRanks implements RankHost {
     this.#dir = dir;
     const ready: Promise<void>[] = [];
     const shared = this.#np > 1 && shmAddonBuilt() ? sharedFile(sharedWorld(this.#np, this.#spinMicros), dir) : undefined;
-    const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe', 'ipc'];
+    const stdio: ('ignore' | 'pipe' | 'ipc' | number)[] = ['ignore', 'pipe', 'pipe', 'ipc'];
     if (shared) stdio[kSharedFd] = shared.fd;
     try {
       for (let rank = 0; rank < this.#np; rank++) {
         const env: ProcessRankEnv = { rank, size: this.#np, dir, shared: shared?.world };
         const child = fork(kEntry, [], {
           detached: true,
-          stdio: stdio as ('ignore' | 'pipe' | 'ipc' | number)[],
+          stdio,
           serialization: 'advanced',
           execArgv: [],
           env: { ...process.env, [kEnvName]: JSON.stringify(env) },
