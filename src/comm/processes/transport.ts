@@ -44,6 +44,13 @@ const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
 /** The shortest a spin gets after spins in vain: still longer than a hand-over between running ranks. */
 const kMinSpinMicros = 5;
+/**
+ * Every this many spins in vain in a row, one is long enough for a sleeping peer to wake and
+ * answer on an idle core (some 20-35 µs): two ranks that both fell asleep get back to handing
+ * over awake, when the machine has the cores for it.
+ */
+const kProbeEvery = 8;
+const kProbeMicros = 60;
 
 export interface ProcessHooks {
   /** Tells the host this rank is blocked in `waitingIn`, or runs again. */
@@ -98,8 +105,9 @@ export class ProcessesTransport implements Transport {
   readonly #framesFrom: Int32Array;
   #socketFramesRead = 0;
   #lastBell = -1;
-  /** How long the next spin may poll (spin()). */
+  /** How long the next spin may poll, and how many spins in a row polled in vain (spin()). */
   #spinMicros: number;
+  #spinsInVain = 0;
   /** Waits queued or woken but not yet resumed. */
   #inWait = 0;
   /** The look at the rings that follows a sleep announcement. */
@@ -371,17 +379,20 @@ export class ProcessesTransport implements Transport {
     if (ready()) return true;
     const rings = this.#rings;
     if (!rings || this.#spinMicros <= 0 || !this.#sharesWithAll() || !this.#smallReceivePosted(rings.world.eagerLimit)) return false;
-    const until = performance.now() + this.#spinMicros / 1000;
+    const probe = this.#spinsInVain % kProbeEvery === kProbeEvery - 1;
+    const until = performance.now() + (probe ? Math.max(this.#spinMicros, Math.min(kProbeMicros, rings.world.spinMicros)) : this.#spinMicros) / 1000;
     for (let i = 1; ; i++) {
       if (this.#pendingSends.size > 0 || rings.socketFramesPending(this.#socketFramesRead)) return false;
       if (rings.bell() !== this.#lastBell) {
         this.#drainRings();
         if (ready()) {
           this.#spinMicros = Math.min(rings.world.spinMicros, this.#spinMicros * 2);
+          this.#spinsInVain = 0;
           return true;
         }
       } else if ((i & 63) === 0 && performance.now() > until) {
         this.#spinMicros = Math.max(Math.min(rings.world.spinMicros, kMinSpinMicros), this.#spinMicros / 2);
+        this.#spinsInVain++;
         return false;
       }
     }
