@@ -42,14 +42,16 @@ const kReportBlockedMs = 50;
 /** HELLO's tag: the sender maps the world's shared memory (it reads its rings). */
 const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
-/** The shortest a spin gets after spins in vain: still longer than a hand-over between running ranks. */
-const kMinSpinMicros = 5;
+/** The shortest a spin gets after spins in vain: about a hand-over between running ranks. */
+const kMinSpinMicros = 2;
 /**
- * Every this many spins in vain in a row, one is long enough for a sleeping peer to wake and
- * answer on an idle core (some 20-35 µs): two ranks that both fell asleep get back to handing
- * over awake, when the machine has the cores for it.
+ * After this many spins in vain in a row, one (a probe) is long enough for a sleeping peer to
+ * wake and answer on an idle core (some 20-35 µs): two ranks that both fell asleep get back to
+ * handing over awake when the machine has a core for each. Each probe in vain doubles the
+ * interval (up to kProbeEveryMax): when it has not, probing only takes the core the peer needs.
  */
 const kProbeEvery = 8;
+const kProbeEveryMax = 1024;
 const kProbeMicros = 60;
 
 export interface ProcessHooks {
@@ -108,6 +110,7 @@ export class ProcessesTransport implements Transport {
   /** How long the next spin may poll, and how many spins in a row polled in vain (spin()). */
   #spinMicros: number;
   #spinsInVain = 0;
+  #probeEvery = kProbeEvery;
   /** Waits queued or woken but not yet resumed. */
   #inWait = 0;
   /** The look at the rings that follows a sleep announcement. */
@@ -379,7 +382,7 @@ export class ProcessesTransport implements Transport {
     if (ready()) return true;
     const rings = this.#rings;
     if (!rings || this.#spinMicros <= 0 || !this.#sharesWithAll() || !this.#smallReceivePosted(rings.world.eagerLimit)) return false;
-    const probe = this.#spinsInVain % kProbeEvery === kProbeEvery - 1;
+    const probe = this.#spinsInVain >= this.#probeEvery;
     const until = performance.now() + (probe ? Math.max(this.#spinMicros, Math.min(kProbeMicros, rings.world.spinMicros)) : this.#spinMicros) / 1000;
     for (let i = 1; ; i++) {
       if (this.#pendingSends.size > 0 || rings.socketFramesPending(this.#socketFramesRead)) return false;
@@ -388,11 +391,15 @@ export class ProcessesTransport implements Transport {
         if (ready()) {
           this.#spinMicros = Math.min(rings.world.spinMicros, this.#spinMicros * 2);
           this.#spinsInVain = 0;
+          if (probe) this.#probeEvery = kProbeEvery;
           return true;
         }
       } else if ((i & 63) === 0 && performance.now() > until) {
         this.#spinMicros = Math.max(Math.min(rings.world.spinMicros, kMinSpinMicros), this.#spinMicros / 2);
-        this.#spinsInVain++;
+        if (probe) {
+          this.#spinsInVain = 0;
+          this.#probeEvery = Math.min(kProbeEveryMax, this.#probeEvery * 2);
+        } else this.#spinsInVain++;
         return false;
       }
     }
