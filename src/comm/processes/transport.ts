@@ -42,6 +42,7 @@ const kReportBlockedMs = 50;
 /** HELLO's tag: the sender maps the world's shared memory (it reads its rings). */
 const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
+const kNothing = Buffer.alloc(0);
 /** The shortest a spin gets after spins in vain: about a hand-over between running ranks. */
 const kMinSpinMicros = 2;
 /**
@@ -485,9 +486,11 @@ export class ProcessesTransport implements Transport {
       () => this.#pendingSends.size === 0,
       () => `finishing: ${this.#pendingSends.size} large send(s) not yet written (every send needs a matching receive)`,
     );
-    // Bytes still queued in a socket would be lost when the process exits.
+    // Bytes still queued in a socket would be lost when the process exits. An empty write's
+    // callback comes once everything before it is written ('drain' comes only after a write
+    // that found the buffer full: a queued 16-byte WAKE frame never brings one).
     await Promise.all(
-      this.#sockets.map((s) => (s && s.writableLength > 0 ? new Promise<void>((resolve) => s.once('drain', () => resolve())) : undefined)),
+      this.#sockets.map((s) => (s && s.writableLength > 0 ? new Promise<void>((resolve) => s.write(kNothing, () => resolve())) : undefined)),
     );
   }
 
