@@ -12,8 +12,8 @@ import { DeadlockError, prefixLines, RankFailures, runRanks, type RankFunction }
 import { ship } from '../dist/src/ship/index.js';
 import { notifyKernelInterrupt } from '../dist/src/util/interrupt.js';
 import type { RemoteError } from '../dist/src/util/remote-error.js';
-import { backends, dist, type Backend } from './fixtures/comm/backends.js';
-import { expectNoLeaks, processExists, resources, type Resources } from './fixtures/comm/leaks.js';
+import { backends, dist, shmAddonBuilt, type Backend } from './fixtures/comm/backends.js';
+import { expectNoLeaks, processExists, resources, sharedFilesOf, type Resources } from './fixtures/comm/leaks.js';
 import { NotebookFixture } from './fixtures/ship/notebook-fixture.js';
 
 type Comm = Parameters<RankFunction>[0];
@@ -240,22 +240,30 @@ describe('processes', () => {
   });
 
   it('rank processes exit when the program that started them dies', async () => {
+    // Each rank says whether it maps the world's shared file (with the shm addon built).
     const launcher = spawn(
       process.execPath,
       [
         '-e',
         `require(${JSON.stringify(path.join(dist, 'comm', 'index.js'))}).runRanks({ np: 2, backend: 'processes', timeout: 0,
-           code: async () => { console.log(process.pid); setInterval(() => {}, 1000); await new Promise(() => {}); } })`,
+           code: async () => {
+             const shared = require('fs').readFileSync('/proc/self/maps', 'utf8').includes('/tslab-parallel-shm-');
+             console.log(process.pid, shared); setInterval(() => {}, 1000); await new Promise(() => {}); } })`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const pids: number[] = [];
+    const shared: boolean[] = [];
     await new Promise<void>((resolve) => {
       launcher.stdout.setEncoding('utf8').on('data', (text: string) => {
-        for (const m of text.matchAll(/\[rank \d\] (\d+)/g)) pids.push(Number(m[1]));
+        for (const m of text.matchAll(/\[rank \d\] (\d+) (true|false)/g)) {
+          pids.push(Number(m[1]));
+          shared.push(m[2] === 'true');
+        }
         if (pids.length === 2) resolve();
       });
     });
+    expect(shared).toEqual([shmAddonBuilt, shmAddonBuilt]);
     launcher.kill('SIGKILL');
     for (let i = 0; i < 100 && pids.some(processExists); i++) await new Promise((r) => setTimeout(r, 50));
     expect(pids.filter(processExists)).toEqual([]);
@@ -263,6 +271,8 @@ describe('processes', () => {
     const runDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tslab-parallel-comm-${launcher.pid}-`));
     for (let i = 0; i < 40 && runDirs().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(runDirs()).toEqual([]);
+    // The shared file never had a name past start-up: its memory went with the last rank.
+    expect(sharedFilesOf(launcher.pid!)).toEqual([]);
   });
 });
 

@@ -2,11 +2,14 @@
  * `tslab-parallel doctor`: checks what the Open MPI backend needs — MPI's headers and libraries,
  * a launcher, the tools node-gyp builds with, this Node's headers, the built addon — and, when
  * all is there, runs two ranks under mpirun. Each missing piece comes with how to install it.
+ * It also says whether the processes backend's optional shared-memory addon is there.
  * Exit code 0 when the 'mpi' backend works, 1 when something is missing.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
+import { loadShmAddon, shmAddonPath } from '../comm/processes/shm-addon.js';
 import { kPackageRoot } from '../util/package.js';
 
 export const kDoctorUsage = `Usage: tslab-parallel doctor [--no-run]
@@ -111,6 +114,31 @@ function addon(): Check {
   return { what: 'Open MPI addon', ok: true, detail: `${file}${against}` };
 }
 
+/** The processes backend's optional addon: loaded, and mapping one page of an unlinked file. */
+function shmAddon(): Check {
+  const what = 'shared-memory addon (processes backend)';
+  const fix = `cd ${kPackageRoot} && npm run build:shm`;
+  const addon = loadShmAddon();
+  if (typeof addon === 'string') {
+    return { what, ok: false, optional: true, detail: `${addon}; %%mpirun --backend processes uses its sockets only (slower for small messages)`, fix };
+  }
+  const file = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `tslab-parallel-doctor-${process.pid}`);
+  try {
+    const fd = fs.openSync(file, 'w+', 0o600);
+    fs.unlinkSync(file);
+    try {
+      fs.ftruncateSync(fd, 4096);
+      if (!(addon.map(fd, 4096) instanceof SharedArrayBuffer)) throw new Error('map() did not return a SharedArrayBuffer');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    return { what, ok: false, optional: true, detail: `cannot map shared memory: ${(err as Error).message}`, fix };
+  }
+  return { what, ok: true, detail: `${shmAddonPath()} (small messages between process ranks go through shared memory)` };
+}
+
 function rootPolicy(): Check | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const allowed = process.env.OMPI_ALLOW_RUN_AS_ROOT === '1' && process.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM === '1';
@@ -153,7 +181,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     process.stderr.write(`tslab-parallel doctor: unknown option ${unknown}\n\n${kDoctorUsage}\n`);
     return 2;
   }
-  process.stdout.write(`tslab-parallel doctor: the Open MPI backend (Node ${process.version}, ${process.platform}-${process.arch})\n`);
+  process.stdout.write(`tslab-parallel doctor (Node ${process.version}, ${process.platform}-${process.arch})\n`);
+  print(shmAddon());
+  process.stdout.write('The Open MPI backend:\n');
   const checks: Check[] = [await mpiDevelopment(), await launcher(), buildTools(), nodeHeaders(), addon()];
   const root = rootPolicy();
   if (root) checks.push(root);

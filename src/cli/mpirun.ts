@@ -14,7 +14,8 @@ is the rank's world communicator (comm.rank, comm.size, await comm.allreduce(x),
 
 Options:
   -np N, -n N        number of ranks (required)
-  --backend B        threads (default): worker threads sharing memory; processes: one process per rank;
+  --backend B        threads (default): worker threads sharing memory; processes: one process per rank
+                     (small messages through shared memory with the addon of npm run build:shm);
                      mpi: Open MPI through a real mpirun (needs npm run build:mpi; see docs/mpi.md)
   --hostfile FILE    backend mpi: the hosts to run on (mpirun --hostfile)
   --mpirun-args "A"  backend mpi: more arguments for mpirun, e.g. "--bind-to none"

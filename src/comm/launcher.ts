@@ -123,7 +123,7 @@ export async function runRanks<R = unknown, D = unknown>(options: RunRanksOption
     backend === 'threads'
       ? new ThreadRanks(np, program, events, spinMicros)
       : backend === 'processes'
-        ? new ProcessRanks(np, program, events)
+        ? new ProcessRanks(np, program, events, spinMicros)
         : new MpiRanks(np, program, events, mpi);
   const onAbort = () => settle(Errors.Stopped('the signal was aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });

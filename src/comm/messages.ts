@@ -5,6 +5,7 @@
  */
 import type { Shipment } from '../ship/index.js';
 import type { SerializedError } from '../util/remote-error.js';
+import type { SharedWorld } from './processes/shared-layout.js';
 
 export const kMessageTag = '__tslab_parallel_comm__';
 
@@ -37,6 +38,8 @@ export interface ProcessRankEnv {
   readonly size: number;
   /** The private directory of the world's sockets. */
   readonly dir: string;
+  /** The world's shared memory (processes/shared-layout.ts), on file descriptor kSharedFd; absent: sockets only. */
+  readonly shared?: SharedWorld;
 }
 
 export function isHostMessage(m: unknown): m is ToHost {

@@ -34,7 +34,8 @@ const runArgs: readonly ArgumentSpec[] = [
     choices: ['threads', 'processes', 'mpi'],
     default: 'threads',
     help:
-      'threads: worker threads sharing memory (default, fastest); processes: one child process per rank; ' +
+      'threads: worker threads sharing memory (default, fastest); processes: one child process per rank ' +
+      '(small messages through shared memory when npm run build:shm has built its addon, else sockets only); ' +
       'mpi: Open MPI, one process per rank started by a real mpirun (needs npm run build:mpi; see docs/mpi.md).',
   },
   { kind: 'option', name: 'hostfile', type: 'string', metavar: 'FILE', help: 'with --backend mpi: the hosts to run the ranks on (mpirun --hostfile).' },

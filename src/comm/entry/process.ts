@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import { serializeError } from '../../util/remote-error.js';
 import { kEnvName, kMessageTag, toHost, type ProcessRankEnv, type RankProgram, type ToHost } from '../messages.js';
+import { mapSharedWorld } from '../processes/shm-addon.js';
 import { ProcessesTransport } from '../processes/transport.js';
 import { runRank, type RankChannel } from './run-rank.js';
 
-const { rank, size, dir } = JSON.parse(process.env[kEnvName] ?? '{}') as ProcessRankEnv;
+const { rank, size, dir, shared } = JSON.parse(process.env[kEnvName] ?? '{}') as ProcessRankEnv;
 delete process.env[kEnvName]; // programs this rank starts are not ranks
 
 process.on('SIGINT', () => {});
@@ -37,7 +38,7 @@ const transport = new ProcessesTransport(rank, size, dir, {
     void send(toHost('abort', { code }));
     return process.exit(code);
   },
-});
+}, shared && mapSharedWorld(shared));
 
 process.on('message', function onStart(m: { [kMessageTag]?: true; type?: string; program?: RankProgram }) {
   if (m?.[kMessageTag] !== true || m.type !== 'start') return;

@@ -2,11 +2,14 @@
  * The wire format between process ranks: length-prefixed binary frames on a Unix socket.
  *   header (16 bytes, little-endian): payload bytes u32 | type u8, dtype u8, 0 u16 | context i32 | tag i32
  *   payload: a typed array's raw bytes, or a serialised object (serialize.ts)
- * The first frame on a connection is HELLO, whose context field is the sender's rank.
+ * The first frame on a connection is HELLO, whose context field is the sender's rank and whose
+ * tag says whether it reads the world's shared rings.
  */
 export const FRAME_HELLO = 0;
 export const FRAME_OBJECT = 1;
 export const FRAME_BUFFER = 2;
+/** No payload: the receiver sleeps and has records in its shared rings (transport.ts). */
+export const FRAME_WAKE = 3;
 export const kFrameHeader = 16;
 
 export function frameHeader(type: number, dtype: number, context: number, tag: number, bytes: number): Buffer {

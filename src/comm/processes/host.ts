@@ -2,21 +2,52 @@
  * The processes backend, launcher side: one child process per rank (what the lecture means by
  * separate instances), each the leader of its own process group so that stopping a rank also
  * stops whatever it started. The ranks' sockets live in a private temp directory, removed
- * with everything else by stop().
+ * with everything else by stop(). When the shm addon is built, the ranks also share memory: a
+ * file made in /dev/shm and unlinked at once, before any rank starts (so nothing is left
+ * whatever dies), passed to every rank as an open file descriptor.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OutputStream, RankEvents, RankHost, RankState } from '../host.js';
 import { isHostMessage, kEnvName, kMessageTag, type ProcessRankEnv, type RankProgram, type ToRank } from '../messages.js';
 import { LineBuffer } from '../output.js';
+import { defaultSpinMicros } from '../threads/host.js';
+import { kSharedFd, sharedWorld, type SharedWorld } from './shared-layout.js';
+import { shmAddonBuilt } from './shm-addon.js';
 
 const kEntry = path.join(__dirname, '..', 'entry', 'process.js');
 
 /** Private temp directories of this process's runs start with this (tests count them). */
 export function tempDirPrefix(): string {
   return path.join(os.tmpdir(), `tslab-parallel-comm-${process.pid}-`);
+}
+
+/**
+ * The world's shared file, open and already unlinked: only the ranks' descriptors and mappings
+ * keep it, so it goes when the last of them does. Undefined when it cannot be made (sockets only).
+ */
+function sharedFile(world: SharedWorld, fallbackDir: string): { world: SharedWorld; fd: number } | undefined {
+  const dir = fsSync.existsSync('/dev/shm') ? '/dev/shm' : fallbackDir;
+  // (The tests look for leftovers by this name.)
+  const file = path.join(dir, `tslab-parallel-shm-${process.pid}-${randomBytes(6).toString('hex')}`);
+  let fd: number | undefined;
+  try {
+    fd = fsSync.openSync(file, 'wx+', 0o600);
+    fsSync.unlinkSync(file);
+    // Written, not only truncated: a full /dev/shm (64 MiB in a default container) fails here,
+    // with ENOSPC, rather than as a SIGBUS in a rank that touches a page there is no room for.
+    const zeros = Buffer.alloc(Math.min(world.bytes, 1 << 20));
+    for (let at = 0; at < world.bytes; at += zeros.length) fsSync.writeSync(fd, zeros, 0, Math.min(zeros.length, world.bytes - at), at);
+    return { world, fd };
+  } catch {
+    if (fd !== undefined) fsSync.closeSync(fd);
+    fsSync.rmSync(file, { force: true });
+    return undefined;
+  }
 }
 
 export class ProcessRanks implements RankHost {
@@ -26,11 +57,13 @@ export class ProcessRanks implements RankHost {
   readonly #children: ChildProcess[] = [];
   readonly #gone: Promise<void>[] = [];
   readonly #states: { blocked: boolean; waitingIn: string; wakes: number }[];
+  readonly #spinMicros: number;
   #dir: string | undefined;
   #stopping: Promise<void> | undefined;
 
-  constructor(np: number, program: RankProgram, events: RankEvents) {
+  constructor(np: number, program: RankProgram, events: RankEvents, spinMicros = defaultSpinMicros(np)) {
     this.#np = np;
+    this.#spinMicros = spinMicros;
     this.#program = program;
     this.#events = events;
     this.#states = Array.from({ length: np }, () => ({ blocked: false, waitingIn: '', wakes: 0 }));
@@ -41,18 +74,25 @@ export class ProcessRanks implements RankHost {
     if (this.#stopping) return fs.rm(dir, { recursive: true, force: true }); // stopped while we waited
     this.#dir = dir;
     const ready: Promise<void>[] = [];
-    for (let rank = 0; rank < this.#np; rank++) {
-      const env: ProcessRankEnv = { rank, size: this.#np, dir };
-      const child = fork(kEntry, [], {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'advanced',
-        execArgv: [],
-        env: { ...process.env, [kEnvName]: JSON.stringify(env) },
-        cwd: this.#program.kind === 'shipment' ? this.#program.shipment.cwd : this.#program.cwd,
-      });
-      this.#children.push(child);
-      ready.push(this.#watch(rank, child));
+    const shared = this.#np > 1 && shmAddonBuilt() ? sharedFile(sharedWorld(this.#np, this.#spinMicros), dir) : undefined;
+    const stdio: ('ignore' | 'pipe' | 'ipc' | number)[] = ['ignore', 'pipe', 'pipe', 'ipc'];
+    if (shared) stdio[kSharedFd] = shared.fd;
+    try {
+      for (let rank = 0; rank < this.#np; rank++) {
+        const env: ProcessRankEnv = { rank, size: this.#np, dir, shared: shared?.world };
+        const child = fork(kEntry, [], {
+          detached: true,
+          stdio,
+          serialization: 'advanced',
+          execArgv: [],
+          env: { ...process.env, [kEnvName]: JSON.stringify(env) },
+          cwd: this.#program.kind === 'shipment' ? this.#program.shipment.cwd : this.#program.cwd,
+        });
+        this.#children.push(child);
+        ready.push(this.#watch(rank, child));
+      }
+    } finally {
+      if (shared) fsSync.closeSync(shared.fd); // the ranks hold it now
     }
     await Promise.all(ready);
     if (this.#stopping) return;

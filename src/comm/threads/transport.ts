@@ -49,10 +49,10 @@ import {
   WAKES,
   type ThreadsWorld,
 } from './layout.js';
+import { copyElements, copyOutOfRing, kNoRoom, REC_WRAP, reserveRecord } from '../ring.js';
 import { SlotAllreduce } from './reduce.js';
 
 // Ring records: a 24-byte header (6 int32) then the payload, padded to 8 bytes.
-const REC_WRAP = 0;
 const REC_OBJECT = 1;
 const REC_BUFFER = 2;
 const REC_RTS_OBJECT = 3;
@@ -62,8 +62,6 @@ const kHeader = 24;
 const kDiscard = 1;
 /** Every send that completed at once shares this op (ops are read-only once done). */
 const kSent: OpRecord = Object.assign(new OpRecord(), { done: true });
-/** Up to this many elements a receive copies one by one out of the ring (no view to create). */
-const kElementCopy = 16;
 
 interface Rendezvous {
   readonly id: number;
@@ -216,27 +214,12 @@ export class ThreadsTransport implements Transport {
     const ctl = this.#ctl;
     const base = ringBase(this.size, this.rank, dest);
     const cap = this.#world.ringBytes;
-    let head = ctl[base + HEAD]!;
     const length = (kHeader + (payload ? payload.byteLength : 0) + 7) & ~7;
-    let pos = head & this.#mask;
-    const toEnd = cap - pos;
-    const wrap = length > toEnd;
-    const need = length + (wrap ? toEnd : 0);
-    // The receiver's TAIL is read only when the last one seen leaves too little room: its cache
-    // line, just written by the other core, stays off the send's path.
-    if (((head - this.#tailSeen[dest]!) | 0) + need > cap) {
-      this.#tailSeen[dest] = Atomics.load(ctl, base + TAIL);
-      if (((head - this.#tailSeen[dest]!) | 0) + need > cap) return false;
-    }
     const off = ringOffset(cap, this.size, this.rank, dest);
     const i32 = this.#ringI32;
-    if (wrap) {
-      const w = (off + pos) >> 2;
-      i32[w] = toEnd;
-      i32[w + 1] = REC_WRAP;
-      head = (head + toEnd) | 0;
-      pos = 0;
-    }
+    const head = reserveRecord(ctl, base + HEAD, base + TAIL, i32, off, cap, length, this.#tailSeen, dest);
+    if (head === kNoRoom) return false;
+    const pos = head & this.#mask;
     const h = (off + pos) >> 2;
     i32[h] = length;
     i32[h + 1] = type;
@@ -245,11 +228,8 @@ export class ThreadsTransport implements Transport {
     i32[h + 4] = bytes;
     i32[h + 5] = word5;
     if (payload) {
-      const ringView = this.#ringViews[word5]! as Float64Array;
-      const src = payload as Float64Array;
-      const at = (off + pos + kHeader) / ringView.BYTES_PER_ELEMENT;
-      if (src.length <= kElementCopy) for (let i = 0; i < src.length; i++) ringView[at + i] = src[i]!;
-      else ringView.set(src, at);
+      const ringView = this.#ringViews[word5]!;
+      copyElements(ringView, (off + pos + kHeader) / ringView.BYTES_PER_ELEMENT, payload);
     }
     Atomics.store(ctl, base + HEAD, (head + length) | 0);
     this.#ring(dest);
@@ -347,7 +327,7 @@ export class ThreadsTransport implements Transport {
       case REC_BUFFER: {
         const op = matcher.takeReceive(s, context, tag);
         if (!op) matcher.unexpected.push({ source: s, context, tag, bytes, isBuffer: true, dtype: word5, data: this.#ringU8.slice(at, at + bytes) });
-        else if (!this.#copyOut(op, s, tag, word5, at, bytes)) deliverBytes(op, s, tag, word5, this.#ringU8.subarray(at, at + bytes));
+        else if (!copyOutOfRing(op, s, tag, word5, this.#ringViews[word5]!, at, bytes)) deliverBytes(op, s, tag, word5, this.#ringU8.subarray(at, at + bytes));
         return;
       }
       case REC_RTS_OBJECT:
@@ -370,28 +350,6 @@ export class ThreadsTransport implements Transport {
         return;
       }
     }
-  }
-
-  /**
-   * The common receive of a small message: into an array of the sender's element type that is
-   * large enough, copied element by element from the ring's view of that type. False when the
-   * general path (other type, truncation, no buffer) must handle it.
-   */
-  #copyOut(op: RecvOp, source: number, tag: number, dtype: number, at: number, bytes: number): boolean {
-    const into = op.into as Float64Array | null;
-    const ringView = this.#ringViews[dtype]! as Float64Array;
-    if (!into || into.constructor !== ringView.constructor || bytes > into.byteLength) return false;
-    const n = bytes / ringView.BYTES_PER_ELEMENT;
-    const from = at / ringView.BYTES_PER_ELEMENT;
-    if (n <= kElementCopy) for (let i = 0; i < n; i++) into[i] = ringView[from + i]!;
-    else into.set(ringView.subarray(from, from + n));
-    op.source = source;
-    op.tag = tag;
-    op.bytes = bytes;
-    op.isBuffer = true;
-    op.dtype = dtype;
-    op.done = true;
-    return true;
   }
 
   /** A receive matched a large message: say where its bytes go and ask the sender for them. */
