@@ -77,6 +77,15 @@ async function launch(c: Contender, cwd: string): Promise<Running> {
   }
 }
 
+/** Launches every contender side by side; if one cannot start, the others are stopped first. */
+async function launchAll(cs: readonly Contender[], cwd: string): Promise<Running[]> {
+  const settled = await Promise.allSettled(cs.map((c) => launch(c, cwd)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<Running>).value);
+  await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? stop(r.value) : undefined)));
+  throw failed.reason;
+}
+
 async function launchOnce(c: Contender, cwd: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tslab-parallel-bench-'));
   const file = join(dir, 'connection.json');
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
   }
 
   // Execute round trips: both kernels up, warmed, requests alternating between them.
-  const running = await Promise.all(contenders.map((c) => launch(c, cwd)));
+  const running = await launchAll(contenders, cwd);
   const clients = await Promise.all(running.map((r) => KernelClient.connect(r.info, 30_000)));
   try {
     for (const [j, client] of clients.entries()) for (let i = 0; i < 30; i++) await execute(client, '1+1', contenders[j], running[j]);
@@ -265,7 +274,7 @@ async function main(): Promise<void> {
   // (a new declaration each time, as a notebook grows), alternating; RSS of each kernel's
   // process tree after the last one.
   for (let round = 0; round < memoryRounds; round++) {
-    const fresh = await Promise.all(contenders.map((c) => launch(c, cwd)));
+    const fresh = await launchAll(contenders, cwd);
     const freshClients = await Promise.all(fresh.map((r) => KernelClient.connect(r.info, 30_000)));
     try {
       for (const [j, client] of freshClients.entries()) await execute(client, '1+1', contenders[j], fresh[j], 60_000);

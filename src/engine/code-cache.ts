@@ -65,7 +65,8 @@ export function writeCodeCaches(): void {
     const partial = `${file}.${process.pid}.tmp`;
     try {
       const dir = dirname(file);
-      mkdirSync(dir, { recursive: true });
+      makeDirectory(dirname(dir));
+      makeDirectory(dir);
       for (const old of readdirSync(dir)) if (old.startsWith(prefix) && old !== basename(file)) rmSync(join(dir, old), { force: true });
       writeFileSync(partial, script.createCachedData());
       renameSync(partial, file); // another kernel starting now reads a whole file or none
@@ -77,5 +78,17 @@ export function writeCodeCaches(): void {
         // no directory to leave it in
       }
     }
+  }
+}
+
+/**
+ * One level, no `recursive`: Node's recursive mkdir never returns under a parent that keeps
+ * answering ENOENT (XDG_CACHE_HOME in /proc), and a kernel must not hang for a cache.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
