@@ -49,10 +49,11 @@ const kMinSpinMicros = 2;
  * After this many spins in vain in a row, one (a probe) is long enough for a sleeping peer to
  * wake and answer on an idle core (some 20-35 µs): two ranks that both fell asleep get back to
  * handing over awake when the machine has a core for each. Each probe in vain doubles the
- * interval (up to kProbeEveryMax): when it has not, probing only takes the core the peer needs.
+ * interval (up to kProbeEveryMax): when it has not, probing only takes the core the peer needs;
+ * one that got its message restores the full budget.
  */
 const kProbeEvery = 8;
-const kProbeEveryMax = 1024;
+const kProbeEveryMax = 64;
 const kProbeMicros = 60;
 
 export interface ProcessHooks {
@@ -390,7 +391,8 @@ export class ProcessesTransport implements Transport {
       if (rings.bell() !== this.#lastBell) {
         this.#drainRings();
         if (ready()) {
-          this.#spinMicros = Math.min(rings.world.spinMicros, this.#spinMicros * 2);
+          // A probe that got its message: both ranks are awake again, so spin in full.
+          this.#spinMicros = probe ? rings.world.spinMicros : Math.min(rings.world.spinMicros, this.#spinMicros * 2);
           this.#spinsInVain = 0;
           if (probe) this.#probeEvery = kProbeEvery;
           return true;
