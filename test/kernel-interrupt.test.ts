@@ -4,7 +4,7 @@
  * ends shell commands with everything they started; an idle kernel takes an interrupt calmly;
  * a shutdown_request reaches a kernel whose cell never yields, and the process ends.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,28 @@ describe('SIGINT to the kernel process', () => {
       expect(await evaluate(k, 'keep + 1')).toBe('42');
     });
   }
+});
+
+describe('an interrupt that lands inside a require()', () => {
+  it('leaves no half-loaded module behind: the next require loads it afresh', async () => {
+    // A module whose top level spins until `release` exists: the interrupt must cut it off mid-load.
+    const started = marker();
+    const release = marker();
+    const file = join(dir, 'slow-module.js');
+    writeFileSync(
+      file,
+      `const fs = require('node:fs');\nexports.early = 1;\nfs.writeFileSync(${JSON.stringify(started)}, '');\n` +
+        `while (!fs.existsSync(${JSON.stringify(release)})) {}\nexports.value = 42;\n`,
+    );
+    const running = k.client.execute(`require(${JSON.stringify(file)}).value`);
+    await waitForFile(started);
+    process.kill(k.child.pid!, 'SIGINT');
+    expectInterrupted(await running);
+    writeFileSync(release, '');
+    // Without the clean-up, require returns the cut-off module's exports: { early: 1 }, no value.
+    expect(await evaluate(k, `require(${JSON.stringify(file)}).value`)).toBe('42');
+    expect(await evaluate(k, 'keep + 1')).toBe('42');
+  });
 });
 
 describe('interrupt_request on control', () => {

@@ -15,6 +15,7 @@ import type { IoThread, KernelRequest } from '../protocol/io-host.js';
 import type { ExecuteRequestContent, MessageHeader } from '../protocol/messages.js';
 import { notifyKernelInterrupt } from '../util/interrupt.js';
 import { enterContext, ProcessContext } from '../util/process-context.js';
+import { dropUnfinishedModules } from '../util/unfinished-modules.js';
 import { installNotebookDefinitions } from '../ship/notebook.js';
 import { isMisplacedCellMagic, parseCell, type Segment } from './cell-parser.js';
 import { completeCell, inspectCell, isCellComplete } from './completion.js';
@@ -100,6 +101,8 @@ export class Kernel {
 
   /** Stops the running cell (the I/O thread has already cut off code that did not yield). */
   interrupt(): void {
+    // Here no require() can be running: one the interrupt cut off is dropped, to load afresh.
+    for (const id of dropUnfinishedModules()) this.#parts.log(`interrupted while loading ${id}: it will load afresh`);
     this.#running?.abort(new KeyboardInterrupt());
     for (const err of notifyKernelInterrupt(this.#attached?.context)) this.#parts.log(`an interrupt listener failed: ${err.message}`);
   }
