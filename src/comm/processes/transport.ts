@@ -43,8 +43,14 @@ const kReportBlockedMs = 50;
 const kHelloShared = 1;
 const kWakeFrame = frameHeader(FRAME_WAKE, 0, 0, 0, 0);
 const kNothing = Buffer.alloc(0);
-/** The shortest a spin gets after spins in vain: about a hand-over between running ranks. */
-const kMinSpinMicros = 2;
+/**
+ * The shortest a spin gets after spins in vain (unless the world's own budget is smaller, as
+ * with more ranks than cores). Not a bare hand-over (under a microsecond): a reply also takes
+ * the peer's promise turns, and on a host whose cores other tenants share a 2 µs floor let a
+ * burst of load collapse the budget, so ranks then slept and woke through their sockets
+ * (~30 µs round trips, measured); at 50 µs they went on handing over awake (5-11 µs, same host).
+ */
+const kMinSpinMicros = 50;
 /**
  * After this many spins in vain in a row, one (a probe) is long enough for a sleeping peer to
  * wake and answer on an idle core (some 20-35 µs): two ranks that both fell asleep get back to
