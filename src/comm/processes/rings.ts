@@ -26,8 +26,8 @@ export class SharedRings {
   readonly u8: Uint8Array;
   /** The whole buffer viewed as each element type (by wire code). */
   readonly views: readonly TypedArray[];
+  /** The whole buffer as int32: the control words and the rings' record headers. */
   readonly #ctl: Int32Array;
-  readonly #i32: Int32Array;
   readonly #mask: number;
   readonly #bell: number;
   /** The TAIL of each outgoing ring as last read (the receiver only ever moves it on). */
@@ -37,7 +37,6 @@ export class SharedRings {
     this.world = world;
     this.rank = rank;
     this.#ctl = new Int32Array(buffer);
-    this.#i32 = this.#ctl;
     this.u8 = new Uint8Array(buffer);
     this.views = typedViews(buffer);
     this.#mask = world.ringBytes - 1;
@@ -46,7 +45,7 @@ export class SharedRings {
   }
 
   /**
-   * Writes a record to `dest` (payload: a typed array of wire code `dtype`, or null), or returns
+   * Writes a record to `dest` (payload: a typed array of wire code `dtype`), or returns
    * false when its ring lacks room. Rings `dest`'s bell; the caller wakes it if wake() says so.
    */
   write(dest: number, type: number, dtype: number, context: number, tag: number, seq: number, payload: TypedArray): boolean {
@@ -54,7 +53,7 @@ export class SharedRings {
     const base = ringBase(this.world.size, this.rank, dest);
     const length = (kRecordHeader + payload.byteLength + 7) & ~7;
     const off = ringOffset(this.world, this.rank, dest);
-    const i32 = this.#i32;
+    const i32 = this.#ctl;
     const head = reserveRecord(ctl, base + HEAD, base + TAIL, i32, off, this.world.ringBytes, length, this.#tailSeen, dest);
     if (head === kNoRoom) return false;
     const pos = head & this.#mask;
@@ -89,7 +88,7 @@ export class SharedRings {
     const head = Atomics.load(ctl, base + HEAD);
     if (head === tail) return seq;
     const off = ringOffset(this.world, source, this.rank);
-    const i32 = this.#i32;
+    const i32 = this.#ctl;
     while (tail !== head) {
       const p = off + (tail & this.#mask);
       const h = p >> 2;

@@ -15,6 +15,7 @@
 import { dtypeOf, typedViews, type TypedArray } from '../buffers.js';
 import { Errors } from '../errors.js';
 import type { Op } from '../ops.js';
+import { copyElements } from '../ring.js';
 import type { CommHandle } from '../transport.js';
 import { kReduceBytes, kReduceStride, reduceDataOffset, reduceHeader, ROUND, type ThreadsWorld } from './layout.js';
 
@@ -28,8 +29,6 @@ export interface ReduceWaiting {
 const kDone: Promise<void> = Promise.resolve();
 /** The point-to-point context of COMM_WORLD (core.ts). */
 const kWorldContext = 0;
-/** Up to this many elements are copied one by one (no view to create). */
-const kElementCopy = 16;
 
 export class SlotAllreduce {
   readonly #rank: number;
@@ -88,11 +87,9 @@ export class SlotAllreduce {
 
   #publish(round: number, parity: number, sendbuf: TypedArray): void {
     const base = (this.#rank * kReduceStride) >> 2;
-    const view = this.#views[dtypeOf(sendbuf)]! as Float64Array;
+    const view = this.#views[dtypeOf(sendbuf)]!;
     const at = (this.#rank * kReduceStride + reduceDataOffset(parity)) / view.BYTES_PER_ELEMENT;
-    const src = sendbuf as Float64Array;
-    if (src.length <= kElementCopy) for (let i = 0; i < src.length; i++) view[at + i] = src[i]!;
-    else view.set(src, at);
+    copyElements(view, at, sendbuf);
     this.#i32[base + reduceHeader(parity)] = sendbuf.byteLength;
     Atomics.store(this.#i32, base + ROUND, round);
     for (let r = 0; r < this.#size; r++) if (r !== this.#rank) this.#waiting.ring(r);
@@ -117,10 +114,7 @@ export class SlotAllreduce {
         throw Errors.BadArgument('Allreduce', `buffers of ${bytes} bytes here and ${i32[header]} on world rank ${world}`, 'give every rank buffers of the same type and length');
       }
     }
-    const first = slots[comm.group[0]!]! as Float64Array;
-    const out = recvbuf as Float64Array;
-    if (first.length <= kElementCopy) for (let i = 0; i < first.length; i++) out[i] = first[i]!;
-    else out.set(first);
+    copyElements(recvbuf, 0, slots[comm.group[0]!]!);
     for (let i = 1; i < comm.group.length; i++) op.combineInto(recvbuf, slots[comm.group[i]!]!, false);
   }
 
