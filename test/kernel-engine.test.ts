@@ -4,7 +4,7 @@
  * time, ES2023 library types that Node 20 has, Node 20's @types/node; and what a first cell sent
  * during warm-up can use.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,19 @@ describe('names of earlier cells', () => {
   it('can be declared again by a later cell', async () => {
     expect(await evaluate(k, 'const again = "first";\nagain')).toBe('first');
     expect(await evaluate(k, 'const again = 2;\nagain * 21')).toBe('42');
+  });
+});
+
+describe('local TypeScript modules', () => {
+  // The checker compiles them; its other conversions of a cell are deferred and never run
+  // (src/engine/checker.ts), and those of a module the cell imports must still be done.
+  it('are compiled when a cell imports one, with the local modules that one imports', async () => {
+    writeFileSync(join(dir, 'local-helper.ts'), 'export const twice = (n: number): number => n * 2;\nexport default function hello(name: string) { return `hello ${name}`; }\n');
+    writeFileSync(join(dir, 'local-other.ts'), 'import { twice } from "./local-helper";\nexport const four: number = twice(2);\n');
+    expect(await evaluate(k, 'import hello, { twice } from "./local-helper";\n[twice(21), hello("cell")]')).toBe("[ 42, 'hello cell' ]");
+    expect(await evaluate(k, 'import { four } from "./local-other";\nfour + twice(1)')).toBe('6');
+    const r = await k.client.execute('import { twice as t } from "./local-helper";\nconst wrong: string = t(1);');
+    expect(r.reply.content.status).toBe('error');
   });
 });
 

@@ -5,6 +5,7 @@
  * Loading it takes most of a second, so it happens on first use, not at kernel start.
  */
 import { createHash } from 'node:crypto';
+import type * as TS from 'typescript';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireWithCodeCache } from './code-cache.js';
@@ -18,6 +19,72 @@ export interface CheckDiagnostic {
   readonly code: number;
   /** Set when the diagnostic is in another file the cell imports. */
   readonly fileName?: string;
+}
+
+/**
+ * tslab's converter ends each check by converting its own JavaScript of the cell to CommonJS
+ * (`ts.transpileModule`: a program and a checker of its own, as costly as our whole emit), and
+ * that output is never used here (src/engine/emit.ts emits the code that runs). The converter
+ * is given a compiler whose transpileModule only remembers its input and answers a placeholder;
+ * the placeholders that reach a used result (the JavaScript of local modules the cell imports)
+ * are converted then, by the real transpileModule. tslab itself is untouched.
+ */
+class DeferredConversions {
+  /** What the converter loads as TypeScript: the compiler, but with a deferring transpileModule. */
+  readonly compiler: object;
+  #pending: Parameters<typeof TS.transpileModule>[] = [];
+  #deferring = false;
+
+  constructor(private readonly ts: typeof TS) {
+    const compiler: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    // The compiler's exports are getters: forwarded one by one, as the converter imports them.
+    for (const key of Object.keys(ts)) if (key !== 'transpileModule') Object.defineProperty(compiler, key, { enumerable: true, get: () => (ts as unknown as Record<string, unknown>)[key] });
+    Object.defineProperty(compiler, 'transpileModule', { enumerable: true, value: (...args: Parameters<typeof TS.transpileModule>) => this.#transpile(args) });
+    this.compiler = compiler;
+  }
+
+  /** Runs `convert` with transpileModule deferred; its placeholders stay resolvable until the next call. */
+  during<T>(convert: () => T): T {
+    this.#pending = [];
+    this.#deferring = true;
+    try {
+      return convert();
+    } finally {
+      this.#deferring = false;
+    }
+  }
+
+  /** The real conversion behind a placeholder (any other text is returned as it is). */
+  resolve(text: string): string {
+    const m = kPlaceholder.exec(text);
+    const args = m ? this.#pending[Number(m[1])] : undefined;
+    return args ? this.ts.transpileModule(...args).outputText : text;
+  }
+
+  #transpile(args: Parameters<typeof TS.transpileModule>): TS.TranspileOutput {
+    if (!this.#deferring) return this.ts.transpileModule(...args);
+    this.#pending.push(args);
+    return { outputText: `\0tsp-deferred-conversion:${this.#pending.length - 1}\0`, diagnostics: [] };
+  }
+}
+
+const kPlaceholder = /^\0tsp-deferred-conversion:(\d+)\0$/;
+
+/**
+ * Loads a module of tslab with `compiler` as the TypeScript it (and the tslab modules it loads
+ * first) import; the compiler's own module entry is restored afterwards.
+ */
+function requireWithCompiler(file: string, compiler: object): unknown {
+  const tsFile = require.resolve(checkerTypescriptDir());
+  checkerTypescript(); // in require.cache from here on
+  const entry = require.cache[tsFile]!;
+  const real: unknown = entry.exports;
+  entry.exports = compiler;
+  try {
+    return require(file);
+  } finally {
+    entry.exports = real;
+  }
 }
 
 export interface CheckResult {
@@ -87,9 +154,10 @@ export class Checker {
   #converter: TslabConverter | null = null;
   #module: TslabConverterModule | null = null;
   readonly #checked = new Map<string, CheckResult>();
+  #conversions: DeferredConversions | null = null;
 
-  #load(): { converter: TslabConverter; module: TslabConverterModule } {
-    if (!this.#converter || !this.#module) {
+  #load(): { converter: TslabConverter; module: TslabConverterModule; conversions: DeferredConversions } {
+    if (!this.#converter || !this.#module || !this.#conversions) {
       const tsDir = checkerTypescriptDir();
       const ts = checkerTypescript() as unknown as { sys: Parameters<typeof installVirtualPaths>[0] };
       installVirtualPaths(ts.sys, {
@@ -98,10 +166,11 @@ export class Checker {
         typesDir: typesDirOf((id) => require.resolve(id)),
         libDir: join(tsDir, 'lib'),
       });
-      this.#module = require(join(tslabDir(), 'dist', 'converter.js')) as TslabConverterModule;
+      this.#conversions = new DeferredConversions(checkerTypescript());
+      this.#module = requireWithCompiler(join(tslabDir(), 'dist', 'converter.js'), this.#conversions.compiler) as TslabConverterModule;
       this.#converter = this.#module.createConverter();
     }
-    return { converter: this.#converter, module: this.#module };
+    return { converter: this.#converter, module: this.#module, conversions: this.#conversions };
   }
 
   /** Loads the compiler now (it is otherwise loaded by the first call). */
@@ -123,14 +192,15 @@ export class Checker {
   }
 
   #convert(declarations: string, source: string): CheckResult {
-    const r = this.#load().converter.convert(declarations, source);
+    const { converter, conversions } = this.#load();
+    const r = conversions.during(() => converter.convert(declarations, source));
     const diagnostics = r.diagnostics
       .filter((d) => d.category === kCategoryError)
       .map((d) => ({ line: d.start.line, character: d.start.character, message: d.messageText, code: d.code, fileName: d.fileName }));
     return {
       diagnostics,
       declarations: r.declOutput ?? declarations,
-      localModules: new Map((r.sideOutputs ?? []).map((o) => [o.path, o.data])),
+      localModules: new Map((r.sideOutputs ?? []).map((o) => [o.path, conversions.resolve(o.data)])),
     };
   }
 

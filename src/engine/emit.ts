@@ -26,6 +26,11 @@ export interface EmitOptions {
   readonly previous: ReadonlySet<string>;
   /** Turn a final expression statement into the value of the cell. */
   readonly captureLastExpression: boolean;
+  /**
+   * Let the emit resolver type-check the cell first (true), or not (false); by default only
+   * when the code needs facts that only that check records (see needsCheckerFacts).
+   */
+  readonly typeCheck?: boolean;
 }
 
 /** What emitting produces, as plain data (it crosses from the emit worker). */
@@ -100,20 +105,42 @@ function emitWithScopes(typed: string, options: EmitOptions): EmittedText {
 
   // Matched by the expression's end: the appended `;export` can become the statement's own `;`.
   const lastEnd = hasValue ? (last as TS.ExpressionStatement).expression.end : -1;
-  const { js, mapText } = transpile(analysisFile, [
+  const { js, mapText } = transpile(analysisFile, options.typeCheck ?? needsCheckerFacts(text), [
     rewriteEarlierCellNames(rewrite),
     ...(hasValue ? [returnLastExpression(lastEnd)] : []),
   ]);
   return { js, mapText, isAsync, declarations, hasValue, free };
 }
 
-/** Compiles with the given `before` transformers, in memory, from an already-parsed file. */
-function transpile(sourceFile: TS.SourceFile, before: TS.TransformerFactory<TS.SourceFile>[]): { js: string; mapText: string } {
+/**
+ * Code whose emit reads facts that only a full type check of the file records (TypeScript 5.0's
+ * emit resolver checks the whole file first; 5.0 has no `noCheck`): decorators (a decorated
+ * class that refers to itself gets an alias) and `import X = N.Y` aliases (kept only when the
+ * check saw them used). At ES2022 everything else emits the same without that check, classes
+ * included (test/engine-emit-unchecked.test.ts compares both on a corpus), for a third of the
+ * emit's time.
+ */
+const kNeedsCheckerFacts = /@|\bimport\b/;
+
+function needsCheckerFacts(text: string): boolean {
+  return kNeedsCheckerFacts.test(text);
+}
+
+const kUncheckedOptions: TS.CompilerOptions = { ...kCompilerOptions, skipDefaultLibCheck: true };
+
+/**
+ * Compiles with the given `before` transformers, in memory, from an already-parsed file. Unless
+ * `check`, the emit resolver skips checking the file: TypeScript skips files marked as default
+ * library (`hasNoDefaultLib`) under `skipDefaultLibCheck`, which marks nothing else for a
+ * JavaScript emit.
+ */
+function transpile(sourceFile: TS.SourceFile, check: boolean, before: TS.TransformerFactory<TS.SourceFile>[]): { js: string; mapText: string } {
   const inputName = sourceFile.fileName;
+  const lib = globalTypes();
   let js = '';
   let mapText = '';
   const host: TS.CompilerHost = {
-    getSourceFile: (name) => (name === inputName ? sourceFile : undefined),
+    getSourceFile: (name) => (name === inputName ? sourceFile : name === lib.fileName ? lib : undefined),
     writeFile: (name, data) => {
       if (name.endsWith('.map')) mapText = data;
       else js = data;
@@ -123,14 +150,28 @@ function transpile(sourceFile: TS.SourceFile, before: TS.TransformerFactory<TS.S
     getCanonicalFileName: (n) => n,
     getCurrentDirectory: () => '',
     getNewLine: () => '\n',
-    fileExists: (n) => n === inputName,
+    fileExists: (n) => n === inputName || n === lib.fileName,
     readFile: () => '',
     directoryExists: () => true,
     getDirectories: () => [],
   };
-  const program = ts.createProgram([inputName], kCompilerOptions, host);
+  if (!check) (sourceFile as { hasNoDefaultLib: boolean }).hasNoDefaultLib = true;
+  const program = ts.createProgram([lib.fileName, inputName], check ? kCompilerOptions : kUncheckedOptions, host);
   program.emit(sourceFile, undefined, undefined, false, { before, after: [tidyCommonJs] });
   return { js: js.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), mapText };
+}
+
+/**
+ * The global types a type checker looks up when it is created. Without them (noLib) each
+ * creation queues a "cannot find global type" error per type, and reporting those looks up
+ * which lib has the name, in a table built anew each time: a fifth of an emit. Parsed once;
+ * programs share it.
+ */
+let globalTypesFile: TS.SourceFile | undefined;
+function globalTypes(): TS.SourceFile {
+  const text = '/// <reference no-default-lib="true"/>\n' +
+    ['Array<T>', 'Boolean', 'Function', 'CallableFunction', 'NewableFunction', 'IArguments', 'Number', 'Object', 'RegExp', 'String'].map((t) => `interface ${t} {}\n`).join('');
+  return (globalTypesFile ??= ts.createSourceFile('/tslab-parallel/emit-globals.d.ts', text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS));
 }
 
 /**
