@@ -46,7 +46,7 @@ describe('install --prefix DIR', () => {
     expect(r.stdout).toContain(`Installed the kernelspec "tslab-parallel" in ${dir}`);
     const spec = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8')) as Record<string, unknown>;
     expect(spec).toEqual({
-      argv: [process.execPath, '--no-force-async-hooks-checks', kCli, 'kernel', '-f', '{connection_file}'],
+      argv: [process.execPath, '--no-force-async-hooks-checks', '--max-semi-space-size=48', kCli, 'kernel', '-f', '{connection_file}'],
       display_name: 'TypeScript (parallel)',
       language: 'typescript',
       interrupt_mode: 'message',
@@ -61,7 +61,8 @@ describe('install --prefix DIR', () => {
     expect(text).toMatch(new RegExp(`^\\s+${kKernelName}\\s+${join(prefix, 'share', 'jupyter', 'kernels', kKernelName)}$`, 'm'));
     const listed = kernelspecs()[kKernelName];
     expect(listed.spec).toMatchObject({ display_name: 'TypeScript (parallel)', language: 'typescript', interrupt_mode: 'message' });
-    expect(existsSync(String((listed.spec.argv as string[])[2]))).toBe(true);
+    const argv = listed.spec.argv as string[];
+    expect(existsSync(String(argv[argv.indexOf('kernel') - 1]))).toBe(true); // the CLI script, after Node's options
   });
 
   it('uninstall removes it; jupyter no longer lists it; a second uninstall says there is nothing', () => {

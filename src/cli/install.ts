@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { kKernelNodeOptions } from '../protocol/kernel-node-options.js';
 import { kPackageRoot } from '../util/package.js';
 
 export const kKernelName = 'tslab-parallel';
@@ -28,7 +29,7 @@ export function kernelsDir(target: InstallTarget): string {
 
 export function kernelSpec(displayName = kDisplayName): Record<string, unknown> {
   return {
-    argv: [process.execPath, '--no-force-async-hooks-checks', join(kPackageRoot, 'dist', 'src', 'cli.js'), 'kernel', '-f', '{connection_file}'],
+    argv: [process.execPath, ...kKernelNodeOptions, join(kPackageRoot, 'dist', 'src', 'cli.js'), 'kernel', '-f', '{connection_file}'],
     display_name: displayName,
     language: 'typescript',
     // Interrupts arrive as interrupt_request on the control channel; the kernel also handles SIGINT.

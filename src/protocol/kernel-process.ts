@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from './client.js';
 import { newConnectionInfo, writeConnectionFile, type ConnectionInfo } from './connection.js';
+import { kKernelNodeOptions } from './kernel-node-options.js';
 
 export interface KernelProcess {
   readonly info: ConnectionInfo;
@@ -33,7 +34,7 @@ export interface StartOptions {
 const kStopGraceMs = 5000;
 
 export function ownKernelArgv(): string[] {
-  return [process.execPath, '--no-force-async-hooks-checks', join(__dirname, '..', 'cli.js'), 'kernel', '-f', '{connection_file}'];
+  return [process.execPath, ...kKernelNodeOptions, join(__dirname, '..', 'cli.js'), 'kernel', '-f', '{connection_file}'];
 }
 
 /** Ports are chosen free, then bound by the kernel: another process may take one in between. */
