@@ -126,6 +126,9 @@ function needsCheckerFacts(text: string): boolean {
   return kNeedsCheckerFacts.test(text);
 }
 
+const kUnresolvedModule: TS.ResolvedModuleWithFailedLookupLocations = { resolvedModule: undefined };
+const kUnresolvedTypeReference: TS.ResolvedTypeReferenceDirectiveWithFailedLookupLocations = { resolvedTypeReferenceDirective: undefined };
+
 const kUncheckedOptions: TS.CompilerOptions = { ...kCompilerOptions, skipDefaultLibCheck: true };
 
 /**
@@ -154,6 +157,9 @@ function transpile(sourceFile: TS.SourceFile, check: boolean, before: TS.Transfo
     readFile: () => '',
     directoryExists: () => true,
     getDirectories: () => [],
+    // Nothing is resolved (noResolve): answering for TypeScript spares it two resolution caches per cell.
+    resolveModuleNameLiterals: (names) => names.map(() => kUnresolvedModule),
+    resolveTypeReferenceDirectiveReferences: (names) => names.map(() => kUnresolvedTypeReference),
   };
   if (!check) (sourceFile as { hasNoDefaultLib: boolean }).hasNoDefaultLib = true;
   const program = ts.createProgram([lib.fileName, inputName], check ? kCompilerOptions : kUncheckedOptions, host);
