@@ -53,7 +53,10 @@ export class SlotAllreduce {
   /** Undefined when the arguments are not for this path (another communicator, a large array). */
   allreduce(comm: CommHandle, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> | undefined {
     if (comm.context !== kWorldContext || sendbuf.byteLength > kReduceBytes) return undefined;
-    if (this.#pending) return this.#queue(this.#pending.then(() => this.#run(comm, sendbuf, recvbuf, op)));
+    if (this.#pending) {
+      const run = () => this.#run(comm, sendbuf, recvbuf, op);
+      return this.#queue(this.#pending.then(run, run)); // one that failed does not fail those after it
+    }
     const result = this.#run(comm, sendbuf, recvbuf, op);
     return result === kDone ? result : this.#queue(result);
   }
