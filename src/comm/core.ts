@@ -11,6 +11,8 @@ import type { CommHandle, NativeCollectives, Transport, TransportOp } from './tr
 /** Context ids a rank has handed out; shared by every communicator of the rank. */
 export interface ContextAllocator {
   next: number;
+  /** Bumped by abandonTurns(): collectives queued before it hold up none started after. */
+  turnEpoch?: number;
 }
 
 export class CommCore implements CommHandle {
@@ -36,6 +38,8 @@ export class CommCore implements CommHandle {
   readonly #ownsTurn: boolean;
   /** The last blocking collective algorithm started or queued here, until it settles. */
   #tail: Promise<unknown> | null = null;
+  /** contexts.turnEpoch when #tail was set. */
+  #tailEpoch: number | undefined;
   /** The core those algorithms run on: made once, reused by each in turn. */
   #turnView: CommCore | undefined;
 
@@ -86,14 +90,25 @@ export class CommCore implements CommHandle {
   inTurn<T>(run: (core: CommCore) => Promise<T>): Promise<T> {
     if (this.#ownsTurn) return run(this);
     const view = (this.#turnView ??= this.#makeTurnView());
-    const tail = this.#tail;
+    const epoch = this.contexts.turnEpoch;
+    const tail = this.#tailEpoch === epoch ? this.#tail : null;
     const started = tail ? tail.then(() => run(view), () => run(view)) : run(view);
     this.#tail = started;
+    this.#tailEpoch = epoch;
     const settled = () => {
       if (this.#tail === started) this.#tail = null;
     };
     started.then(settled, settled);
     return started;
+  }
+
+  /**
+   * Every communicator of this rank forgets the collectives in flight: a session cell that was
+   * dropped may have left one waiting for ever (its receives withdrawn, a send nobody takes),
+   * and the next cell's collectives must not queue behind it.
+   */
+  abandonTurns(): void {
+    this.contexts.turnEpoch = (this.contexts.turnEpoch ?? 0) + 1;
   }
 
   /** Whether a collective algorithm may run on this core now (inTurn would run it at once). */
