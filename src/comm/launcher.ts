@@ -13,7 +13,8 @@ import type { Shipment } from '../ship/index.js';
 import { onKernelInterrupt } from '../util/interrupt.js';
 import type { Communicator } from './communicator.js';
 import { Errors } from './errors.js';
-import type { RankEvents, RankHost, RankState } from './host.js';
+import { awaitOtherFailures } from './failure-grace.js';
+import type { RankEvents, RankHost } from './host.js';
 import type { RankProgram } from './messages.js';
 import { writePrefixed, type OutputCallback } from './output.js';
 import type { MpiLaunchOptions } from './mpi/launcher-command.js';
@@ -67,10 +68,6 @@ export const kDefaultOptions = {
   onOutput: writePrefixed,
 };
 
-/** Longest wait for other ranks' failures after the first: all ranks stop well within a second. */
-const kFailureGraceMs = 500;
-const kFailurePollMs = 20;
-const kFailureBlockedMs = 100;
 const kWatchdogMs = 100;
 
 export async function runRanks<R = unknown, D = unknown>(options: RunRanksOptions<D>): Promise<R[]> {
@@ -90,30 +87,11 @@ export async function runRanks<R = unknown, D = unknown>(options: RunRanksOption
     if (settled || failures.some((f) => f.rank === rank)) return;
     failures.push({ rank, error });
     if (failures.length > 1) return;
-    // Collect the others' failures too (SPMD ranks tend to fail together): wait until every
-    // rank has failed, finished or stayed blocked (it cannot fail then), but not beyond the
-    // grace time. Blocked means asleep for kFailureBlockedMs without waking: a rank that shows
-    // asleep may have its message already (sent before its sender failed) and not have woken
-    // to it yet on a loaded machine, and then fail a moment later like the others.
-    const deadline = Date.now() + kFailureGraceMs;
-    const asleepSince = new Map<number, { wakes: number; since: number }>();
-    const staysBlocked = (s: RankState, rank: number, now: number) => {
-      const seen = asleepSince.get(rank);
-      if (!s.blocked) asleepSince.delete(rank);
-      else if (!seen || seen.wakes !== s.wakes) asleepSince.set(rank, { wakes: s.wakes, since: now });
-      else return now - seen.since >= kFailureBlockedMs;
-      return false;
-    };
-    const check = () => {
-      const now = Date.now();
-      const states = host?.states() ?? [];
-      const quiet = states
-        .map((s, r) => staysBlocked(s, r, now) || finished[r] || gone[r] || failures.some((f) => f.rank === r))
-        .every(Boolean);
-      if (quiet || now >= deadline) settle(failureReport(failures));
-      else setTimeout(check, kFailurePollMs);
-    };
-    setTimeout(check, kFailurePollMs);
+    awaitOtherFailures(
+      () => host?.states() ?? [],
+      (r) => finished[r] || gone[r] || failures.some((f) => f.rank === r),
+      () => settle(failureReport(failures)),
+    );
   };
   const events: RankEvents = {
     output: onOutput,
