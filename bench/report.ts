@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { plotlyLibrary } from '../src/display/plotly.js';
 import { projectRoot, type Comparison } from './peers/compare.js';
+import { formatProbe, type HostProbe } from './quiet.js';
 
 interface BenchFile {
   readonly name: string;
@@ -91,7 +92,19 @@ function table(files: readonly BenchFile[]): string {
   return `<table>${head}${rows.join('\n')}</table>`;
 }
 
-export function reportHtml(files: readonly BenchFile[]): string {
+/** The probes bench/index.ts wrote before and after the run (build/bench/host.json), if any. */
+export function readHostProbes(dir = kBenchDir): Record<string, HostProbe> {
+  const file = path.join(dir, 'host.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, HostProbe>) : {};
+}
+
+/** One line per probe: was the machine quiet before and after the run? */
+function hostLines(probes: Record<string, HostProbe>): string[] {
+  const entries = Object.entries(probes);
+  return entries.length ? entries.map(([when, p]) => `Host ${when}: ${formatProbe(p)}`) : ['Host: not probed (run `npm run bench` to probe it before and after)'];
+}
+
+export function reportHtml(files: readonly BenchFile[], probes: Record<string, HostProbe> = {}): string {
   const all = files.flatMap((f) => f.comparisons);
   const judged = all.filter((c) => c.met !== undefined);
   const met = judged.filter((c) => c.met).length;
@@ -105,6 +118,7 @@ export function reportHtml(files: readonly BenchFile[]): string {
 <body><h1>tslab-parallel benchmarks against their peers, same run</h1>
 <p><strong>${met} of ${judged.length}</strong> judged targets met; ${all.length - judged.length} figures without a judged target (informative, or the peer is missing).</p>
 <p>Machine: ${machine}<br>Runs: ${dates}</p>
+<p>${hostLines(probes).map(escape).join('<br>')}</p>
 <div id="ratios"></div>
 <script>var f=${figure};Plotly.newPlot('ratios',f.data,f.layout,{displaylogo:false,responsive:true});</script>
 ${table(files)}
@@ -113,7 +127,7 @@ ${table(files)}
 }
 
 /** The same figures as a Markdown table, for the README and an issue note. */
-export function reportMarkdown(files: readonly BenchFile[]): string {
+export function reportMarkdown(files: readonly BenchFile[], probes: Record<string, HostProbe> = {}): string {
   const rows = files.flatMap((f) =>
     f.comparisons.map((c) => {
       const side = (s: { best: number; median: number }) => `${num(s.best)} (${num(s.median)}) ${c.unit}`;
@@ -122,7 +136,8 @@ export function reportMarkdown(files: readonly BenchFile[]): string {
       return `| ${f.name} | ${c.title} | ${side(c.ours)} | ${peer} | ${ratio} | ${c.target?.text ?? ''} | ${verdict(c)} |`;
     }),
   );
-  return ['| bench | figure | ours best (median) | peer best (median) | ratio best / median | target | verdict |', '|---|---|---|---|---|---|---|', ...rows].join('\n') + '\n';
+  const table = ['| bench | figure | ours best (median) | peer best (median) | ratio best / median | target | verdict |', '|---|---|---|---|---|---|---|', ...rows];
+  return [...table, '', ...hostLines(probes).map((line) => `- ${line}`)].join('\n') + '\n';
 }
 
 /** Writes build/bench/report.html and report.md from the results there; undefined when there are none. */
@@ -130,8 +145,9 @@ export function writeReport(dir = kBenchDir): string | undefined {
   const files = readResults(dir);
   if (files.length === 0) return undefined;
   const out = path.join(dir, 'report.html');
-  fs.writeFileSync(out, reportHtml(files));
-  fs.writeFileSync(path.join(dir, 'report.md'), reportMarkdown(files));
+  const probes = readHostProbes(dir);
+  fs.writeFileSync(out, reportHtml(files, probes));
+  fs.writeFileSync(path.join(dir, 'report.md'), reportMarkdown(files, probes));
   return out;
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compare } from '../dist/bench/peers/compare.js';
+import { probeHost } from '../dist/bench/quiet.js';
 import { writeReport } from '../dist/bench/report.js';
 import { isLocalUrl, launchChromium } from './helpers/browser.js';
 
@@ -24,14 +25,20 @@ describe('bench report', () => {
     ]);
     bench('parallel', [compare({ id: 'c', title: 'Simpson 1e8, 2 threads', unit: 's', better: 'lower', ours: [0.5], peerMissing: 'python3-numba is not installed', target: { maxRatio: 1, text: '≤ 1.0x Numba' } })]);
     writeFileSync(join(dir, 'not-a-bench.json'), JSON.stringify({ something: 'else' }));
+    const probe = (best: number, median: number, quiet: boolean) => ({ date: '2026-12-03T00:00:00Z', bestMicros: best, medianMicros: median, stealPercent: 0, loadAverage: [0.1, 0.2, 0.3], quiet });
+    writeFileSync(join(dir, 'host.json'), JSON.stringify({ before: probe(0.25, 0.3, true), after: probe(0.3, 2.9, false) }));
 
     const out = writeReport(dir)!;
     expect(out).toBe(join(dir, 'report.html'));
     const md = readFileSync(join(dir, 'report.md'), 'utf8').trim().split('\n');
-    expect(md).toHaveLength(2 + 3);
+    expect(md).toHaveLength(2 + 3 + 3);
     expect(md[2]).toBe('| comm | round trip 8 B | 2.00 (2.50) µs | mpi4py: 1.00 (1.50) µs | 2.00x / 1.67x | ≤ 1.3x mpi4py | NOT MET |');
+    // Below the table: whether the machine was quiet before and after the run.
+    expect(md[6]).toBe('- Host before: two-thread ping-pong 0.25 µs best, 0.30 µs median, steal 0.0%, load 0.10 0.20 0.30: quiet');
+    expect(md[7]).toMatch(/^- Host after: two-thread ping-pong 0\.30 µs best, 2\.90 µs median, .*: BUSY/);
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('1 of 2</strong> judged targets met');
+    expect(html).toContain('Host after: two-thread ping-pong 0.30 µs best, 2.90 µs median');
 
     const browser = await launchChromium();
     try {
@@ -53,5 +60,13 @@ describe('bench report', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('probes the host with two real threads and judges it by the spread of its samples', async () => {
+    const p = await probeHost();
+    expect(p.bestMicros).toBeGreaterThan(0);
+    expect(p.medianMicros).toBeGreaterThanOrEqual(p.bestMicros);
+    expect(p.quiet).toBe(p.medianMicros <= 1.5 * p.bestMicros);
+    expect(p.loadAverage).toHaveLength(3);
   });
 });

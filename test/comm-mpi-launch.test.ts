@@ -158,7 +158,9 @@ describe.skipIf(mpiUnavailable)('mpi launcher', () => {
       np: 3,
       code: code(async (comm, rank) => {
         console.log('waiting');
-        await (rank === 0 ? new Promise(() => {}) : comm.recv(0));
+        // Rank 0 waits on a timer of its own (a bare never-settling promise would leave its event
+        // loop empty: it would exit, code 0, before the interrupt on a loaded machine).
+        await (rank === 0 ? new Promise(() => setInterval(() => {}, 1000)) : comm.recv(0));
       }),
       onOutput: (rank) => {
         started.add(rank);

@@ -173,6 +173,18 @@ describe.each(backends)('mpirun sessions on the %s backend', (backend) => {
     expect((await k.run('after')).result).toBe('[ 2, 12, 22 ]');
   });
 
+  it("a cell dropped inside a blocking collective does not hold up the next cell's collectives on that communicator", async () => {
+    // Rank 0's Bcast waits for ever to hand its large message over (on mpi it is native, started
+    // at the call and never queued); the next cell's gather on comm must not queue behind it.
+    // Its message stays unreceived (a known limit), so this runs just before the session ends.
+    const stuck = await k.run('%%mpirun --timeout 1\nif (rank === 0) await comm.Bcast(new Float64Array(1 << 20), 0);');
+    if (backend === 'processes') expect(stuck.error).toBeUndefined(); // the sockets take the whole message: nothing waits
+    else expect(stuck.error?.evalue).toMatch(/^deadlock: [\s\S]*rank 0 waiting in Bcast\(root=0\)/);
+    const next = await k.run('%%mpirun --timeout 5 --out gathered\nconst gathered = await comm.gather(rank * 2, 0);');
+    expect(next.error).toBeUndefined();
+    expect((await k.run('JSON.stringify(gathered)')).result).toBe('[0,2,4]');
+  });
+
   it('reports a rank that died and says how to start a new session', async () => {
     // Last but one: the death closes the session.
     const r = await k.run('%%mpirun\nif (rank === 2) process.exit(3);\nawait comm.barrier();');

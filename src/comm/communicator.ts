@@ -377,8 +377,9 @@ export class Communicator {
       const counts = Array<number>(core.size).fill(n);
       const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, B.packedDispls(counts));
       if (native) return native;
-      return B.Gatherv(core, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()').then(() =>
-        B.Bcast(core, recvbuf.subarray(0, n * core.size), 0),
+      // Both steps in one turn: another collective queued between them could go first on some ranks only.
+      return core.inTurn((c) =>
+        B.Gatherv(c, sendbuf, recvbuf, counts, B.packedDispls(counts), 0, () => 'Allgather()').then(() => B.Bcast(c, recvbuf.subarray(0, n * c.size), 0)),
       );
     });
   }
@@ -453,15 +454,16 @@ export class Communicator {
       const recv = C.checkBuffer(m, 'recvbuf', recvbuf);
       const send = sendbuf === IN_PLACE ? null : C.checkBuffer(m, 'sendbuf', sendbuf);
       const reduction = toOp(op);
-      const run = (counts: readonly number[]): Promise<void> => {
+      const run = (counts: readonly number[], on: CommCore): Promise<void> => {
         const total = counts.reduce((a, c) => a + c, 0);
         C.checkLength(m, send ? 'sendbuf' : 'recvbuf', send ?? recv, total);
         C.checkLength(m, 'recvbuf', recv, counts[core.rank]!);
-        return B.Reduce_scatter(core, send && send.subarray(0, total), recv, counts, reduction, false, () => 'Reduce_scatter()');
+        return B.Reduce_scatter(on, send && send.subarray(0, total), recv, counts, reduction, false, () => 'Reduce_scatter()');
       };
-      if (recvcounts !== null) return run(C.checkCounts(m, 'recvcounts', recvcounts, core.size));
+      if (recvcounts !== null) return run(C.checkCounts(m, 'recvcounts', recvcounts, core.size), core);
       if (!send) throw Errors.BadArgument(m, 'IN_PLACE without recvcounts', 'pass recvcounts, one element count per rank');
-      return O.allgather(core, recv.length).then(run);
+      // The counts' allgather and the reduction in one turn (see Allgather).
+      return core.inTurn((c) => O.allgather(c, recv.length).then((counts) => run(counts, c)));
     });
   }
 

@@ -11,6 +11,8 @@ import type { CommHandle, NativeCollectives, Transport, TransportOp } from './tr
 /** Context ids a rank has handed out; shared by every communicator of the rank. */
 export interface ContextAllocator {
   next: number;
+  /** Bumped by abandonTurns(): collectives queued before it hold up none started after. */
+  turnEpoch?: number;
 }
 
 export class CommCore implements CommHandle {
@@ -25,15 +27,23 @@ export class CommCore implements CommHandle {
   /** Communicator rank of each world rank, -1 for non-members. */
   readonly #local: Int32Array;
   /**
-   * Added to the tags of collective messages. 0 for blocking collectives; each nonblocking one
-   * runs on a view with its own base (see nonblockingView), so two collectives in flight on one
-   * communicator never take each other's messages.
+   * Added to the tags of collective messages. 0 for blocking collectives, which run one at a
+   * time (inTurn); each nonblocking one runs on a view with its own base (see nonblockingView),
+   * so two collectives in flight on one communicator never take each other's messages.
    */
   readonly collTagBase: number;
   #nonblocking = 0;
   #nativeOpen = true;
+  /** Whether collective algorithms run on this core at once (see inTurn). */
+  readonly #ownsTurn: boolean;
+  /** The last blocking collective algorithm started or queued here, until it settles. */
+  #tail: Promise<unknown> | null = null;
+  /** contexts.turnEpoch when #tail was set. */
+  #tailEpoch: number | undefined;
+  /** The core those algorithms run on: made once, reused by each in turn. */
+  #turnView: CommCore | undefined;
 
-  constructor(transport: Transport, context: number, group: readonly number[], contexts: ContextAllocator, collTagBase = 0) {
+  constructor(transport: Transport, context: number, group: readonly number[], contexts: ContextAllocator, collTagBase = 0, ownsTurn = collTagBase !== 0) {
     this.transport = transport;
     this.context = context;
     this.collContext = context + 1;
@@ -44,20 +54,17 @@ export class CommCore implements CommHandle {
     group.forEach((world, local) => (this.#local[world] = local));
     this.rank = this.#local[transport.rank]!;
     this.collTagBase = collTagBase;
+    this.#ownsTurn = ownsTurn;
   }
 
   /**
-   * The same communicator with collective tags of its own, for one nonblocking collective.
-   * Every rank starts collectives in the same order (MPI's rule), so the n-th nonblocking one
-   * gets the same tags on every rank. Tags wrap after kNonblockingTags collectives in flight.
-   */
-  /**
    * The transport's native collectives (MPI's), while this communicator may still start them.
-   * MPI needs every rank to start collectives in one order. A blocking collective has the
-   * communicator to itself until it returns; a nonblocking one may start its native call only
-   * at the moment it is called (closeNative() after that): a later step of its own algorithm
-   * (an Allreduce with a user Op ending in Bcast) could otherwise come before or after another
-   * collective on different ranks, so those steps run on point-to-point.
+   * MPI needs every rank to start collectives in one order, so a collective, blocking or
+   * nonblocking, may start a native call only at the moment it is called (closeNative() after
+   * that for a nonblocking one; a blocking one's algorithm runs on inTurn's view, closed): a
+   * later step of its own algorithm (an Allreduce with a user Op ending in Bcast) could
+   * otherwise come before or after another collective on different ranks, so those steps run
+   * on point-to-point.
    */
   get native(): NativeCollectives | undefined {
     return this.#nativeOpen ? this.transport.collectives : undefined;
@@ -67,6 +74,59 @@ export class CommCore implements CommHandle {
     this.#nativeOpen = false;
   }
 
+  /**
+   * Runs a blocking collective's comm-layer algorithm: at once when no other one is in flight
+   * on this communicator, else when those started before it have settled, so concurrent
+   * blocking collectives (Promise.all of them) run one at a time in call order and never take
+   * each other's messages (they all use tag base 0). `run` gets the core to run on: a view with
+   * the native collectives closed and the turn held, so the collectives an algorithm is built
+   * from (a user-Op Allreduce ending in a Bcast, the allreduce and allgather of a split) run
+   * inside its turn instead of queueing behind it (which would deadlock). A native collective
+   * (MPI's, the threads transport's shared-slot Allreduce) is never queued: it starts at the
+   * call, as a nonblocking one does, so native calls start in call order on every rank however
+   * long the queue is; whether the transport takes a call depends only on arguments every rank
+   * passes alike. Nonblocking views run their algorithm at once: their tags are their own.
+   */
+  inTurn<T>(run: (core: CommCore) => Promise<T>): Promise<T> {
+    if (this.#ownsTurn) return run(this);
+    const view = (this.#turnView ??= this.#makeTurnView());
+    const epoch = this.contexts.turnEpoch;
+    const tail = this.#tailEpoch === epoch ? this.#tail : null;
+    const started = tail ? tail.then(() => run(view), () => run(view)) : run(view);
+    this.#tail = started;
+    this.#tailEpoch = epoch;
+    const settled = () => {
+      if (this.#tail === started) this.#tail = null;
+    };
+    started.then(settled, settled);
+    return started;
+  }
+
+  /**
+   * Every communicator of this rank forgets the collectives in flight: a session cell that was
+   * dropped may have left one waiting for ever (its receives withdrawn, a send nobody takes),
+   * and the next cell's collectives must not queue behind it.
+   */
+  abandonTurns(): void {
+    this.contexts.turnEpoch = (this.contexts.turnEpoch ?? 0) + 1;
+  }
+
+  /** Whether a collective algorithm may run on this core now (inTurn would run it at once). */
+  get ownsTurn(): boolean {
+    return this.#ownsTurn;
+  }
+
+  #makeTurnView(): CommCore {
+    const view = new CommCore(this.transport, this.context, this.group, this.contexts, 0, true);
+    view.#nativeOpen = false; // a native call started after an await could come in another order on another rank
+    return view;
+  }
+
+  /**
+   * The same communicator with collective tags of its own, for one nonblocking collective.
+   * Every rank starts collectives in the same order (MPI's rule), so the n-th nonblocking one
+   * gets the same tags on every rank. Tags wrap after kNonblockingTags collectives in flight.
+   */
   nonblockingView(): CommCore {
     const n = this.#nonblocking;
     this.#nonblocking = (n + 1) % kNonblockingTags;

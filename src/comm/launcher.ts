@@ -13,6 +13,7 @@ import type { Shipment } from '../ship/index.js';
 import { onKernelInterrupt } from '../util/interrupt.js';
 import type { Communicator } from './communicator.js';
 import { Errors } from './errors.js';
+import { awaitOtherFailures } from './failure-grace.js';
 import type { RankEvents, RankHost } from './host.js';
 import type { RankProgram } from './messages.js';
 import { writePrefixed, type OutputCallback } from './output.js';
@@ -67,9 +68,6 @@ export const kDefaultOptions = {
   onOutput: writePrefixed,
 };
 
-/** Longest wait for other ranks' failures after the first: all ranks stop well within a second. */
-const kFailureGraceMs = 500;
-const kFailurePollMs = 20;
 const kWatchdogMs = 100;
 
 export async function runRanks<R = unknown, D = unknown>(options: RunRanksOptions<D>): Promise<R[]> {
@@ -89,16 +87,11 @@ export async function runRanks<R = unknown, D = unknown>(options: RunRanksOption
     if (settled || failures.some((f) => f.rank === rank)) return;
     failures.push({ rank, error });
     if (failures.length > 1) return;
-    // Collect the others' failures too (SPMD ranks tend to fail together): wait until every
-    // rank has failed, finished or blocked (it cannot fail then), but not beyond the grace time.
-    const deadline = Date.now() + kFailureGraceMs;
-    const check = () => {
-      const states = host?.states() ?? [];
-      const quiet = states.every((s, r) => s.blocked || finished[r] || gone[r] || failures.some((f) => f.rank === r));
-      if (quiet || Date.now() >= deadline) settle(failureReport(failures));
-      else setTimeout(check, kFailurePollMs);
-    };
-    setTimeout(check, kFailurePollMs);
+    awaitOtherFailures(
+      () => host?.states() ?? [],
+      (r) => finished[r] || gone[r] || failures.some((f) => f.rank === r),
+      () => settle(failureReport(failures)),
+    );
   };
   const events: RankEvents = {
     output: onOutput,

@@ -12,6 +12,8 @@ import { allgather, allreduce } from './collectives/objects.js';
 import { MAX } from './ops.js';
 
 export async function splitCore(parent: CommCore, color: number, key: number): Promise<CommCore | null> {
+  // In the parent's turn, as one blocking collective: its allreduce and allgather run inside it.
+  if (!parent.ownsTurn) return parent.inTurn((p) => splitCore(p, color, key));
   const context = await allreduce(parent, parent.contexts.next, MAX);
   parent.contexts.next = context + 2;
   const all = await allgather(parent, [color, key] as const);

@@ -2,7 +2,9 @@
  * Collectives on typed arrays, filled in place, built from point-to-point in the collective
  * context unless the transport has a native one (Open MPI maps each onto its own MPI_I* call).
  * Receives go straight into slices of the caller's buffer: no staging arrays. A null sendbuf
- * means IN_PLACE: this rank's data is in recvbuf.
+ * means IN_PLACE: this rank's data is in recvbuf. A transport's native collective starts at
+ * the call; the comm layer's algorithm runs in the communicator's turn (CommCore.inTurn), so
+ * blocking collectives started together run one at a time, in call order.
  */
 import { allocLike, setElements, type TypedArray } from '../buffers.js';
 import type { CommCore } from '../core.js';
@@ -13,6 +15,7 @@ import { binomialTree, TAG_ALLGATHERV, TAG_ALLREDUCE, TAG_ALLTOALL, TAG_BCAST, T
 export async function Bcast(core: CommCore, buf: TypedArray, root: number): Promise<void> {
   const native = core.native?.Bcast?.(core, buf, root);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Bcast(c, buf, root));
   const what = () => `Bcast(root=${root})`;
   const { parent, children } = binomialTree(core.rank, core.size, root);
   if (parent >= 0) await core.wait(core.recv(parent, TAG_BCAST, buf, true), what);
@@ -21,6 +24,7 @@ export async function Bcast(core: CommCore, buf: TypedArray, root: number): Prom
 
 /** Reduce into `acc` (this rank's contribution, overwritten) in rank order onto rank 0, then to root. */
 export async function Reduce(core: CommCore, acc: TypedArray, recvbuf: TypedArray | null, op: Op, root: number): Promise<void> {
+  if (!core.ownsTurn) return core.inTurn((c) => Reduce(c, acc, recvbuf, op, root));
   const what = () => `Reduce(op=${op.name}, root=${root})`;
   const { rank, size } = core;
   let scratch: TypedArray | undefined;
@@ -47,7 +51,10 @@ export async function Reduce(core: CommCore, acc: TypedArray, recvbuf: TypedArra
  * it is: a small Allreduce costs no extra microtasks.
  */
 export function Allreduce(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
-  return core.native?.Allreduce?.(core, sendbuf, recvbuf, op) ?? allreducePointToPoint(core, sendbuf, recvbuf, op);
+  return (
+    core.native?.Allreduce?.(core, sendbuf, recvbuf, op) ??
+    (core.ownsTurn ? allreducePointToPoint(core, sendbuf, recvbuf, op) : core.inTurn((c) => allreducePointToPoint(c, sendbuf, recvbuf, op)))
+  );
 }
 
 async function allreducePointToPoint(core: CommCore, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> {
@@ -91,6 +98,7 @@ export async function Gatherv(
 ): Promise<void> {
   const native = core.native?.Gatherv?.(core, sendbuf, recvbuf, counts, displs, root);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Gatherv(c, sendbuf, recvbuf, counts, displs, root, what));
   if (core.rank !== root) return core.wait(core.sendBuffer(root, TAG_GATHER, sendbuf, true), what);
   const ops: TransportOp[] = [];
   for (let i = 0; i < core.size; i++) {
@@ -110,6 +118,7 @@ export async function Scatterv(
   root: number,
   what: () => string,
 ): Promise<void> {
+  if (!core.ownsTurn) return core.inTurn((c) => Scatterv(c, sendbuf, counts, displs, recvbuf, root, what));
   if (core.rank !== root) return core.wait(core.recv(root, TAG_SCATTER, recvbuf, true), what);
   const ops: TransportOp[] = [];
   for (let i = 0; i < core.size; i++) {
@@ -135,6 +144,7 @@ export async function Alltoallv(
 ): Promise<void> {
   const native = core.native?.Alltoallv?.(core, sendbuf, sendCounts, sendDispls, recvbuf, recvCounts, recvDispls);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Alltoallv(c, sendbuf, sendCounts, sendDispls, recvbuf, recvCounts, recvDispls, what));
   // In place, the blocks to send are overwritten by the ones received: send from a copy.
   const send = sendbuf ?? recvbuf.slice();
   const ops: TransportOp[] = [];
@@ -167,6 +177,7 @@ export async function Allgatherv(
 ): Promise<void> {
   const native = core.native?.Allgatherv?.(core, sendbuf, recvbuf, counts, displs);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Allgatherv(c, sendbuf, recvbuf, counts, displs, what));
   const { rank, size } = core;
   const mine = slot(recvbuf, displs[rank]!, counts[rank]!);
   if (sendbuf) setElements(mine, sendbuf.subarray(0, counts[rank]!));
@@ -191,6 +202,7 @@ export async function Reduce_scatter(
 ): Promise<void> {
   const native = core.native?.Reduce_scatter?.(core, sendbuf, recvbuf, counts, op, block);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Reduce_scatter(c, sendbuf, recvbuf, counts, op, block, what));
   const total = counts.reduce((a, c) => a + c, 0);
   const acc = allocLike(recvbuf, total);
   setElements(acc, (sendbuf ?? recvbuf).subarray(0, total));
@@ -205,6 +217,7 @@ export async function Reduce_scatter(
 export async function Scan(core: CommCore, sendbuf: TypedArray | null, recvbuf: TypedArray, op: Op, exclusive: boolean, what: () => string): Promise<void> {
   const native = core.native?.Scan?.(core, sendbuf, recvbuf, op, exclusive);
   if (native) return native;
+  if (!core.ownsTurn) return core.inTurn((c) => Scan(c, sendbuf, recvbuf, op, exclusive, what));
   const { rank, size } = core;
   const n = recvbuf.length;
   const inclusive = allocLike(recvbuf, n);

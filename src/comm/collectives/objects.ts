@@ -1,7 +1,9 @@
 /**
  * Collectives on objects, built from point-to-point in the communicator's collective context.
  * Reductions keep rank order (left operand from lower ranks), so a non-commutative Op gives
- * MPI's answer and every rank of an allreduce gets bit-identical floating-point results.
+ * MPI's answer and every rank of an allreduce gets bit-identical floating-point results. Each
+ * runs in the communicator's turn (CommCore.inTurn): blocking collectives started together run
+ * one at a time, in call order.
  */
 import type { CommCore } from '../core.js';
 import type { Op } from '../ops.js';
@@ -31,6 +33,7 @@ export async function sendObject(core: CommCore, dest: number, tag: number, valu
 
 /** Dissemination barrier: log2(size) rounds of empty messages. */
 export async function barrier(core: CommCore): Promise<void> {
+  if (!core.ownsTurn) return core.inTurn(barrier);
   const { rank, size } = core;
   const what = () => 'barrier()';
   for (let k = 1; k < size; k *= 2) {
@@ -58,6 +61,7 @@ export function binomialTree(rank: number, size: number, root: number): { parent
 }
 
 export async function bcast<T>(core: CommCore, value: T, root: number): Promise<T> {
+  if (!core.ownsTurn) return core.inTurn((c) => bcast(c, value, root));
   const what = () => `bcast(root=${root})`;
   const { parent, children } = binomialTree(core.rank, core.size, root);
   if (parent >= 0) value = await recvObject<T>(core, parent, TAG_BCAST, what);
@@ -66,6 +70,7 @@ export async function bcast<T>(core: CommCore, value: T, root: number): Promise<
 }
 
 export async function scatter<T>(core: CommCore, values: readonly T[] | null, root: number): Promise<T> {
+  if (!core.ownsTurn) return core.inTurn((c) => scatter(c, values, root));
   const what = () => `scatter(root=${root})`;
   if (core.rank !== root) return recvObject<T>(core, root, TAG_SCATTER, what);
   const sends: TransportOp[] = [];
@@ -75,6 +80,7 @@ export async function scatter<T>(core: CommCore, values: readonly T[] | null, ro
 }
 
 export async function gather<T>(core: CommCore, value: T, root: number): Promise<T[] | undefined> {
+  if (!core.ownsTurn) return core.inTurn((c) => gather(c, value, root));
   const what = () => `gather(root=${root})`;
   if (core.rank !== root) {
     await sendObject(core, root, TAG_GATHER, value, what);
@@ -86,11 +92,13 @@ export async function gather<T>(core: CommCore, value: T, root: number): Promise
 }
 
 export async function allgather<T>(core: CommCore, value: T): Promise<T[]> {
+  if (!core.ownsTurn) return core.inTurn((c) => allgather(c, value));
   const all = await gather(core, value, 0);
   return bcast(core, all as T[], 0);
 }
 
 export async function alltoall<T>(core: CommCore, values: readonly T[]): Promise<T[]> {
+  if (!core.ownsTurn) return core.inTurn((c) => alltoall(c, values));
   const what = () => 'alltoall()';
   const { rank, size } = core;
   const sends: TransportOp[] = [];
@@ -105,6 +113,7 @@ export async function alltoall<T>(core: CommCore, values: readonly T[]): Promise
 
 /** Reduces in rank order onto rank 0 (binomial tree of contiguous blocks), then hands it to `root`. */
 export async function reduce<T>(core: CommCore, value: T, op: Op, root: number): Promise<T | undefined> {
+  if (!core.ownsTurn) return core.inTurn((c) => reduce(c, value, op, root));
   const what = () => `reduce(op=${op.name}, root=${root})`;
   const { rank, size } = core;
   let acc: unknown = value;
@@ -123,6 +132,7 @@ export async function reduce<T>(core: CommCore, value: T, op: Op, root: number):
 const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0;
 
 export async function allreduce<T>(core: CommCore, value: T, op: Op): Promise<T> {
+  if (!core.ownsTurn) return core.inTurn((c) => allreduce(c, value, op));
   const { rank, size } = core;
   if (!isPowerOfTwo(size)) return bcast(core, (await reduce(core, value, op, 0)) as T, 0);
   const what = () => `allreduce(op=${op.name})`;
@@ -140,6 +150,7 @@ export async function allreduce<T>(core: CommCore, value: T, op: Op): Promise<T>
 
 /** Inclusive (`exclusive` false) or exclusive prefix reduction along the ranks. */
 export async function scan<T>(core: CommCore, value: T, op: Op, exclusive: boolean): Promise<T | undefined> {
+  if (!core.ownsTurn) return core.inTurn((c) => scan(c, value, op, exclusive));
   const what = () => `${exclusive ? 'exscan' : 'scan'}(op=${op.name})`;
   const { rank, size } = core;
   const before = rank > 0 ? await recvObject<T>(core, rank - 1, TAG_SCAN, what) : undefined;

@@ -44,13 +44,16 @@ export class ContextTable {
    * their way into it.
    */
   split(mpi: NativeMpi, child: CommHandle | null, parent: CommHandle): void {
+    // Both from the point-to-point communicator: it carries no native collective but the splits,
+    // which run one at a time in the parent's turn (CommCore.inTurn), while the collective
+    // communicator's native calls start whenever the user calls them; a split there, after
+    // the split's own awaits, could come before a native call on one rank and after it on another.
     const p2p = this.get(parent.context).comm;
-    const coll = this.get(parent.context + 1).comm;
     // One colour per new group: its lowest world rank (disjoint groups of one split share a context).
     const color = child ? Math.min(...child.group) : -1;
     const key = child ? child.rank : 0;
     const childP2p = mpi.commSplit(p2p, color, key);
-    const childColl = mpi.commSplit(coll, color, key);
+    const childColl = mpi.commSplit(p2p, color, key);
     if (!child) return;
     this.add(child.context, childP2p, child.group);
     this.add(child.context + 1, childColl, child.group);

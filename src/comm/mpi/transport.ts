@@ -416,8 +416,9 @@ export class MpiTransport implements Transport, ProgressEngine {
 
   async commCreated(child: CommHandle | null, parent: CommHandle): Promise<void> {
     // Every member is past the split's allgather; a barrier first keeps the blocking
-    // MPI_Comm_split from waiting on a rank that is still finishing it.
-    await this.collectives.Barrier(parent);
+    // MPI_Comm_split from waiting on a rank that is still finishing it. Both run on the parent's
+    // point-to-point MPI communicator (contexts.ts), never on the collective one.
+    await this.awaitRequest(this.#mpi.ibarrier(this.#contexts.get(parent.context).comm), () => 'barrier()', []);
     this.#contexts.split(this.#mpi, child, parent);
   }
 

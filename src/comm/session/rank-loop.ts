@@ -66,9 +66,13 @@ export function runSessionRank(comm: Communicator, channel: RankChannel, transpo
     // The transport is unwrapped whatever the outcome; a finished cell sends its trace back.
     const trace = tracer?.stop();
     if (trace && 'values' in outcome) outcome.values[m.traceAs!] = trace;
-    // A dropped cell's receives must not catch the next cell's messages.
+    // A dropped cell's receives must not catch the next cell's messages, nor its collectives
+    // still waiting hold up the next cell's (CommCore.inTurn).
     if ('values' in outcome) receives.keep();
-    else receives.withdraw();
+    else {
+      receives.withdraw();
+      comm.core.abandonTurns();
+    }
     await flushOutput();
     process.stdout.write(`${cellEndMarker(m.id)}\n`);
     process.stderr.write(`${cellEndMarker(m.id)}\n`);

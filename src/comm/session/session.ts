@@ -15,6 +15,7 @@ import type { Shipment } from '../../ship/index.js';
 import { onKernelInterrupt } from '../../util/interrupt.js';
 import type { SerializedError } from '../../util/remote-error.js';
 import { Errors } from '../errors.js';
+import { awaitOtherFailures, kFailurePollMs } from '../failure-grace.js';
 import type { OutputStream, RankEvents, RankHost } from '../host.js';
 import { startWatchdog, type LaunchBackend } from '../launcher.js';
 import { MpiRanks } from '../mpi/host.js';
@@ -59,9 +60,6 @@ export interface SessionStatus {
   readonly closed: string;
 }
 
-/** Longest wait for other ranks' failures after the first (as runRanks). */
-const kFailureGraceMs = 500;
-const kFailurePollMs = 20;
 /** How long ranks have to drop a cancelled cell before they are started again. */
 const kCancelMs = 1000;
 /** Output between cells kept for the next cell (the newest pieces). */
@@ -281,15 +279,12 @@ export class RankSession {
   #cellFailed(running: Running, rank: number, error: SerializedError): void {
     running.failures.push({ rank, error });
     if (running.failures.length > 1) return;
-    const deadline = Date.now() + kFailureGraceMs;
-    const look = () => {
-      if (this.#cell !== running || running.cancelled) return;
-      const states = this.#host.states();
-      const quiet = states.every((s, r) => s.blocked || running.answered[r]);
-      if (quiet || Date.now() >= deadline) void this.#cancel(running, failureReport(running.failures));
-      else setTimeout(look, kFailurePollMs);
-    };
-    setTimeout(look, kFailurePollMs);
+    awaitOtherFailures(
+      () => this.#host.states(),
+      (r) => running.answered[r]!,
+      () => void this.#cancel(running, failureReport(running.failures)),
+      () => this.#cell !== running || running.cancelled,
+    );
   }
 
   /**

@@ -10,7 +10,10 @@
  * Rounds alternate between two data areas per slot, so a rank that is done may write round
  * k+1 while a slower one still reads round k; it cannot get to k+2 before that reader has
  * written k+1. A rank runs its rounds one after another (a second Allreduce started before the
- * first finished waits for it), so it never writes k+1 before it has read k.
+ * first finished waits for it), so it never writes k+1 before it has read k. Rounds start in
+ * call order on every rank, blocking Allreduce and Iallreduce alike: this path is taken at the
+ * call, never from the communicator's turn queue (CommCore.inTurn), so Allreduces started
+ * together (Promise.all) each combine their own round.
  */
 import { dtypeOf, typedViews, type TypedArray } from '../buffers.js';
 import { Errors } from '../errors.js';
@@ -53,7 +56,10 @@ export class SlotAllreduce {
   /** Undefined when the arguments are not for this path (another communicator, a large array). */
   allreduce(comm: CommHandle, sendbuf: TypedArray, recvbuf: TypedArray, op: Op): Promise<void> | undefined {
     if (comm.context !== kWorldContext || sendbuf.byteLength > kReduceBytes) return undefined;
-    if (this.#pending) return this.#queue(this.#pending.then(() => this.#run(comm, sendbuf, recvbuf, op)));
+    if (this.#pending) {
+      const run = () => this.#run(comm, sendbuf, recvbuf, op);
+      return this.#queue(this.#pending.then(run, run)); // one that failed does not fail those after it
+    }
     const result = this.#run(comm, sendbuf, recvbuf, op);
     return result === kDone ? result : this.#queue(result);
   }
