@@ -153,7 +153,8 @@ describe.skipIf(twoHostsUnavailable || mpiUnavailable)('Open MPI on two hosts', 
         new RegExp(`^could not start the ranks on \\{ backend: 'mpi' \\}: ranks on (${a.name}, ${b.name}|${b.name}, ${a.name}) could not connect back to this machine at 127\\.0\\.0\\.1:(\\d+) \\(${kVariable}=127\\.0\\.0\\.1\\): `),
       );
       const port = /127\.0\.0\.1:(\d+)/.exec(error!.message)![1];
-      expect(error?.message).toContain(`rank 3 on ${b.name}: 127.0.0.1:${port} (ECONNREFUSED)`);
+      // Ranks 2 and 3 run on b; which of them reports before mpirun stops the job is timing.
+      expect(error?.message).toMatch(new RegExp(`rank [23] on ${b.name}: 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
       expect(error?.message).toContain(`set ${kVariable} to an address of this machine that`);
       expect(error?.message).toContain('through the firewall');
       expect(error?.message).not.toContain('MPI_ABORT');
