@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import { runRanks, type LaunchBackend, type RankFunction } from '../../src/comm/index.js';
 import { interleave, Results, type Target } from '../peers/compare.js';
 import { startMpi4pyPeer } from '../peers/python.js';
+import { warmupTrips } from './warmup.js';
 import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type DiffusionTimes, type PingPongData } from './ranks.js';
 
 const quick = process.argv.includes('--quick');
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
         const peerIters = scale(p.peer);
         const s = await interleave(
           kRounds,
-          async () => Math.min(...(await ranks<number[], PingPongData>(2, backend, pingPong, { bytes: p.bytes, iters, batches: kBatches }))[0]!) * 1e6,
+          async () => Math.min(...(await ranks<number[], PingPongData>(2, backend, pingPong, { bytes: p.bytes, iters, batches: kBatches, warmup: warmupTrips(p.bytes, iters) }))[0]!) * 1e6,
           peer && (async () => (await peer.run('ping_pong', { bytes: p.bytes, iters: peerIters, batches: kBatches })) * 1e6),
         );
         results.add({ id: `comm.${backend}.roundtrip.${p.bytes}`, title: `${backend} ping-pong ${fmtSize(p.bytes)} round trip`, unit: 'µs', better: 'lower', ours: s.ours, peer: peerSide(s.peer), peerMissing: missing, target: kRoundTripTargets[`${backend}.${p.bytes}`] });
@@ -73,11 +74,11 @@ async function main(): Promise<void> {
       const iters = scale(backend === 'threads' ? 10_000 : 1_000);
       const a = await interleave(
         kRounds,
-        async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'buffer' }))[0]!) * 1e6,
+        async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'buffer', warmup: warmupTrips(8, iters) }))[0]!) * 1e6,
         peer && (async () => (await peer.run('allreduce', { iters: scale(10_000), batches: kBatches })) * 1e6),
       );
       results.add({ id: `comm.${backend}.allreduce.double`, title: `${backend} Allreduce of one double`, unit: 'µs', better: 'lower', ours: a.ours, peer: peerSide(a.peer), peerMissing: missing, target: backend === 'threads' ? { maxRatio: 1.3, text: '≤ 1.3x mpi4py' } : undefined });
-      const o = await interleave(kRounds, async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'object' }))[0]!) * 1e6);
+      const o = await interleave(kRounds, async () => Math.min(...(await ranks<number[], AllreduceData>(2, backend, allreduceOne, { iters, batches: kBatches, kind: 'object', warmup: warmupTrips(8, iters) }))[0]!) * 1e6);
       results.add({ id: `comm.${backend}.allreduce.object`, title: `${backend} allreduce of a number (object mode), informative`, unit: 'µs', better: 'lower', ours: o.ours });
 
       // Timed after untimed warm-up steps, on both sides: the steady state, as the ping-pong's.

@@ -46,7 +46,8 @@ export async function twoHostBench(options: { quick: boolean; rounds: number; ex
       np: 2,
       backend: 'mpi',
       code: pingPong as unknown as RankFunction<PingPongData>,
-      data: { bytes: c.bytes, iters: c.iters, batches: kBatches },
+      // Warm-up as long as a batch: a round trip over the namespaces' veths costs ~200 µs.
+      data: { bytes: c.bytes, iters: c.iters, batches: kBatches, warmup: c.iters },
       mpi: { hostfile: bed.hostfile, mpirunArgs: bed.mpirunArgs },
       timeout: 300,
       onOutput: () => {},

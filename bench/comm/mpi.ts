@@ -21,6 +21,7 @@ import { runRanks, type RankFunction } from '../../src/comm/index.js';
 import { Results, type Target } from '../peers/compare.js';
 import { startMpi4pyPeer, type PythonPeer } from '../peers/python.js';
 import { twoHostBench } from './mpi-two-hosts.js';
+import { warmupTrips } from './warmup.js';
 import { allreduceOne, diffusion, pingPong, type AllreduceData, type DiffusionData, type DiffusionTimes, type PingPongData } from './ranks.js';
 
 const quick = process.argv.includes('--quick');
@@ -99,12 +100,13 @@ const iterations = (bytes: number) => (quick ? Math.ceil(kIters[bytes]! / 10) : 
 
 async function jsPingPong(bytes: number, env?: Record<string, string>): Promise<Figure> {
   const iters = iterations(bytes);
-  const [times] = await ranks<number[], PingPongData>(2, pingPong, { bytes, iters, batches: kBatches }, env);
+  const [times] = await ranks<number[], PingPongData>(2, pingPong, { bytes, iters, batches: kBatches, warmup: warmupTrips(bytes, iters) }, env);
   return ofTimes(times!);
 }
 
 async function jsAllreduce(kind: 'buffer' | 'object', env?: Record<string, string>): Promise<Figure> {
-  const [times] = await ranks<number[], AllreduceData>(2, allreduceOne, { iters: quick ? 1000 : 10000, batches: kBatches, kind }, env);
+  const iters = quick ? 1000 : 10000;
+  const [times] = await ranks<number[], AllreduceData>(2, allreduceOne, { iters, batches: kBatches, kind, warmup: warmupTrips(8, iters) }, env);
   return ofTimes(times!);
 }
 

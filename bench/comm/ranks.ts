@@ -10,10 +10,12 @@ export interface PingPongData {
   readonly bytes: number;
   readonly iters: number;
   readonly batches: number;
+  /** Untimed round trips first (see warmupTrips in index.ts). */
+  readonly warmup: number;
 }
 
 /** Round trips of a `bytes`-long typed array between ranks 0 and 1: seconds per round trip, per batch. */
-export async function pingPong(comm: Comm, rank: number, _size: number, { bytes, iters, batches }: PingPongData): Promise<number[]> {
+export async function pingPong(comm: Comm, rank: number, _size: number, { bytes, iters, batches, warmup }: PingPongData): Promise<number[]> {
   const buf = new Uint8Array(bytes);
   const trip = async (n: number) => {
     for (let i = 0; i < n; i++) {
@@ -26,7 +28,7 @@ export async function pingPong(comm: Comm, rank: number, _size: number, { bytes,
       }
     }
   };
-  await trip(iters); // warm-up: the JIT, the page faults of fresh buffers
+  await trip(warmup); // the JIT, the page faults of fresh buffers
   const times: number[] = [];
   for (let b = 0; b < batches; b++) {
     await comm.barrier();
@@ -42,9 +44,11 @@ export interface AllreduceData {
   readonly batches: number;
   /** 'buffer': Allreduce on a Float64Array(1); 'object': allreduce of a number. */
   readonly kind: 'buffer' | 'object';
+  /** Untimed calls first. */
+  readonly warmup: number;
 }
 
-export async function allreduceOne(comm: Comm, rank: number, _size: number, { iters, batches, kind }: AllreduceData): Promise<number[]> {
+export async function allreduceOne(comm: Comm, rank: number, _size: number, { iters, batches, kind, warmup }: AllreduceData): Promise<number[]> {
   const send = new Float64Array([rank + 0.5]);
   const recv = new Float64Array(1);
   let x = rank + 0.5;
@@ -52,7 +56,7 @@ export async function allreduceOne(comm: Comm, rank: number, _size: number, { it
     if (kind === 'buffer') for (let i = 0; i < n; i++) await comm.Allreduce(send, recv);
     else for (let i = 0; i < n; i++) x = (await comm.allreduce(x)) * 0.5;
   };
-  await loop(iters);
+  await loop(warmup);
   const times: number[] = [];
   for (let b = 0; b < batches; b++) {
     await comm.barrier();
