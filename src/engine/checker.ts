@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type * as TS from 'typescript';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { requireWithCodeCache } from './code-cache.js';
+import { codeCacheDir, requireWithCodeCache, type SourcePatch } from './code-cache.js';
+import { kTypescriptPatchTag, patchTypescriptSource } from './typescript-patch.js';
 import { installVirtualPaths, typesDirOf } from './virtual-paths.js';
 
 export interface CheckDiagnostic {
@@ -128,13 +129,17 @@ function checkerTypescriptDir(): string {
   return dirname(require.resolve('@tslab/typescript-for-tslab/package.json', { paths: [tslabDir()] }));
 }
 
+/** The builder's references of unchanged declaration files, remembered (src/engine/typescript-patch.ts). */
+const kTypescriptPatch: SourcePatch = { tag: kTypescriptPatchTag, apply: (source) => patchTypescriptSource(source).source };
+
 /**
  * tslab's TypeScript (a fork of 5.0), the one compiler the engine loads: the checker's, and
  * also what emits cells (src/engine/emit.ts), so that the kernel does not load a second one.
  */
 export function checkerTypescript(): typeof import('typescript') {
-  return requireWithCodeCache(require.resolve(checkerTypescriptDir())) as typeof import('typescript');
+  return requireWithCodeCache(require.resolve(checkerTypescriptDir()), codeCacheDir(), kTypescriptPatch) as typeof import('typescript');
 }
+
 
 /** The TypeScript version that checks cells, read without loading the compiler. */
 export function checkerTypescriptVersion(): string {

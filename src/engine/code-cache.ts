@@ -26,14 +26,22 @@ export function codeCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tslab-parallel');
 }
 
+/** A change made to a module's source before it is compiled; `tag` names it in the cache file. */
+export interface SourcePatch {
+  readonly tag: string;
+  apply(source: string): string;
+}
+
 /** `require(file)` (an absolute path of a CommonJS module), compiled with the code cache. */
-export function requireWithCodeCache(file: string, dir = codeCacheDir()): unknown {
+export function requireWithCodeCache(file: string, dir = codeCacheDir(), patch?: SourcePatch): unknown {
   const loaded = require.cache[file];
   if (loaded) return loaded.exports;
-  const source = readFileSync(file, 'utf8');
+  const original = readFileSync(file, 'utf8');
+  const source = patch ? patch.apply(original) : original;
   const { size, mtimeMs } = statSync(file);
   const prefix = `${basename(file, '.js')}-`;
-  const cacheFile = join(dir, `${prefix}${size}-${Math.round(mtimeMs)}-${process.version}-${process.arch}.v8cache`);
+  const tag = patch && source !== original ? `${patch.tag}-` : '';
+  const cacheFile = join(dir, `${prefix}${tag}${size}-${Math.round(mtimeMs)}-${process.version}-${process.arch}.v8cache`);
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);
