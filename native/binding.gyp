@@ -19,6 +19,7 @@
         "src/p2p.cc",
         "src/collectives.cc",
         "src/comms.cc",
+        "src/small-allreduce.cc",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   const { peer, missing } = startMpi4pyPeer();
   if (missing) console.log(`no mpi4py peer: ${missing}`);
   const c: CFigures[] = [];
-  const js = { pingPong: {} as Record<number, Figure[]>, parked: {} as Record<number, Figure[]>, allreduce: [] as Figure[], allreduceP2p: [] as Figure[], allreduceObject: [] as Figure[], diffusion: { 1: [], 2: [] } as Record<number, number[]> };
+  const js = { pingPong: {} as Record<number, Figure[]>, parked: {} as Record<number, Figure[]>, allreduce: [] as Figure[], allreduceP2p: [] as Figure[], allreduceIallreduce: [] as Figure[], allreduceObject: [] as Figure[], diffusion: { 1: [], 2: [] } as Record<number, number[]> };
   const py: PeerSamples = { pingPong: {}, allreduce: [], diffusion: {} };
   try {
     for (let round = 0; round < kRounds; round++) {
@@ -175,6 +175,7 @@ async function main(): Promise<void> {
       for (const bytes of [8, 1024]) (js.parked[bytes] ??= []).push(await jsPingPong(bytes, { TSLAB_PARALLEL_MPI_SPIN_US: '0' }));
       js.allreduce.push(await jsAllreduce('buffer'));
       js.allreduceP2p.push(await jsAllreduce('buffer', { TSLAB_PARALLEL_MPI_NATIVE_ALLREDUCE_BYTES: 'Infinity' }));
+      js.allreduceIallreduce.push(await jsAllreduce('buffer', { TSLAB_PARALLEL_MPI_SMALL_ALLREDUCE_BYTES: '0' }));
       js.allreduceObject.push(await jsAllreduce('object'));
       for (const np of [1, 2]) js.diffusion[np]!.push(await jsDiffusion(np));
       if (peer) await peerRound(peer, py);
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
   const parked = Object.fromEntries([8, 1024].map((b) => [b, fold(js.parked[b]!)])) as Record<number, Figure>;
   const allreduce = fold(js.allreduce);
   const allreduceP2p = fold(js.allreduceP2p);
+  const allreduceIallreduce = fold(js.allreduceIallreduce);
   const allreduceObject = fold(js.allreduceObject);
   const idle = await parkedCpu();
 
@@ -209,6 +211,7 @@ async function main(): Promise<void> {
   console.log('\n== allreduce of one double');
   console.log(`Allreduce (Float64Array, default path): ${fmtTime(allreduce.median)} [${fmtTime(allreduce.best)}], ${(allreduce.median / cAllreduce.median).toFixed(2)}× C MPI_Allreduce`);
   console.log(`Allreduce over JS point-to-point:       ${fmtTime(allreduceP2p.median)} [${fmtTime(allreduceP2p.best)}]`);
+  console.log(`Allreduce on MPI_Iallreduce:            ${fmtTime(allreduceIallreduce.median)} [${fmtTime(allreduceIallreduce.best)}]`);
   console.log(`allreduce (a number, object path):     ${fmtTime(allreduceObject.median)} [${fmtTime(allreduceObject.best)}]`);
   console.log(`C MPI_Allreduce ${fmtTime(cAllreduce.median)} [${fmtTime(cAllreduce.best)}]; C MPI_Iallreduce + MPI_Test ${fmtTime(cIallreduce.median)} [${fmtTime(cIallreduce.best)}]`);
 
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
   );
   const peerEfficiency = d[0]!.peer && d[1]!.peer ? `; mpi4py's ${((d[1]!.peer.best / (2 * d[0]!.peer.best)) * 100).toFixed(0)}%` : '';
   results.add({ id: 'comm.mpi.diffusion2d.efficiency', title: `mpi 2D diffusion parallel efficiency, np 2 against np 1 (best runs)${peerEfficiency}, informative`, unit: '%', better: 'higher', ours: [(d[1]!.ours.best / (2 * d[0]!.ours.best)) * 100] });
-  results.write({ quick, rounds: kRounds, batchesPerSample: kBatches, c: { pingPong: cPing, allreduce: cAllreduce, iallreduce: cIallreduce }, js: { pingPong: ping, parked, parkedCpu: idle, allreduce, allreduceP2p, allreduceObject } });
+  results.write({ quick, rounds: kRounds, batchesPerSample: kBatches, c: { pingPong: cPing, allreduce: cAllreduce, iallreduce: cIallreduce }, js: { pingPong: ping, parked, parkedCpu: idle, allreduce, allreduceP2p, allreduceIallreduce, allreduceObject } });
   await twoHostBench({ quick, rounds: 5, exe });
 }
 

@@ -6,9 +6,6 @@
 #include "runtime.h"
 
 namespace tslab {
-namespace {
-
-int32_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 
 // Element types by the JS wire code (src/comm/buffers.ts); Uint8ClampedArray has no MPI twin.
 MPI_Datatype DatatypeOf(int32_t code) {
@@ -41,6 +38,10 @@ MPI_Op OpOf(int32_t code) {
     default: return MPI_OP_NULL;
   }
 }
+
+namespace {
+
+int32_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 
 bool Buffer(const Napi::CallbackInfo& info, size_t i, Bytes* out) {
   *out = BytesOf(info.Env(), info[i]);

@@ -27,9 +27,14 @@ void GiveStaging(char* buffer) {
   else delete[] buffer;
 }
 
-int32_t Requests::Add(MPI_Request request, char* owned, Delivery delivery) {
+int32_t Requests::Reserve() {
   int32_t handle = next_;
   next_ = next_ == INT32_MAX ? 1 : next_ + 1;
+  return handle;
+}
+
+int32_t Requests::Add(MPI_Request request, char* owned, Delivery delivery) {
+  int32_t handle = Reserve();
   active_.push_back(request);
   handles_.push_back(handle);
   owned_.push_back(owned);
@@ -61,6 +66,7 @@ bool Requests::Cancel(int32_t handle) {
 }
 
 int Requests::TestAll(std::vector<Completion>& out) {
+  AdvanceSmallAllreduces(out);
   int n = static_cast<int>(active_.size());
   if (n == 0) return 0;
   indices_.resize(n);

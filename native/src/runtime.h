@@ -49,6 +49,9 @@ class Requests {
   // MPI_Cancel on the request of `handle` (a receive nobody wants any more); it still
   // completes through TestAll, with kCancelled as its error when the cancel took effect.
   bool Cancel(int32_t handle);
+  // A handle for an operation that completes through TestAll without an MPI_Request of its own
+  // (allreduceSmall's reductions in flight).
+  int32_t Reserve();
   size_t size() const { return active_.size(); }
 
  private:
@@ -106,12 +109,22 @@ struct Bytes {
 };
 Bytes BytesOf(napi_env env, napi_value value);
 
+// The MPI datatype and op of a JS wire code (src/comm/buffers.ts) and op code
+// (src/comm/mpi/collectives.ts); MPI_DATATYPE_NULL / MPI_OP_NULL for none.
+MPI_Datatype DatatypeOf(int32_t code);
+MPI_Op OpOf(int32_t code);
+
+// small-allreduce.cc: advances the reductions allreduceSmall left in flight, appending those
+// that finished; called by Requests::TestAll, so every progress step includes them.
+void AdvanceSmallAllreduces(std::vector<Completion>& out);
+
 // Registration of each part's exports.
 void InitLifecycle(Napi::Env env, Napi::Object exports);
 void InitProgress(Napi::Env env, Napi::Object exports);
 void InitP2p(Napi::Env env, Napi::Object exports);
 void InitCollectives(Napi::Env env, Napi::Object exports);
 void InitComms(Napi::Env env, Napi::Object exports);
+void InitSmallAllreduce(Napi::Env env, Napi::Object exports);
 
 // library.cc: makes libmpi's symbols global before MPI_Init (Open MPI's plugins need them).
 std::string PromoteLibmpiToGlobal();

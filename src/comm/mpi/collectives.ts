@@ -2,7 +2,8 @@
  * The typed-array collectives Open MPI does natively, each as its nonblocking MPI call
  * (MPI_Ibarrier, MPI_Ibcast, MPI_Ireduce, MPI_Iallreduce, MPI_Igatherv, MPI_Iallgatherv,
  * MPI_Ialltoall, MPI_Ialltoallv, MPI_Ireduce_scatter(_block), MPI_Iscan, MPI_Iexscan), on the
- * collective context's MPI communicator; the comm layer's nonblocking collectives (Ibcast ...)
+ * collective context's MPI communicator — a small Allreduce on a power-of-two communicator on
+ * the addon's allreduceSmall instead (native/src/small-allreduce.cc); the comm layer's nonblocking collectives (Ibcast ...)
  * reach the same calls. Reductions return undefined — the comm layer then runs its own
  * algorithm — for what MPI cannot do the same way: user-defined Ops, MAXLOC/MINLOC pairs,
  * Uint8ClampedArray, logical and bitwise ops on floats, and send and receive arrays of
@@ -34,6 +35,13 @@ const kBitwise = new Set([4, 5, 6, 7]);
  * by bench/comm/mpi.ts; TSLAB_PARALLEL_MPI_NATIVE_ALLREDUCE_BYTES overrides (0: always MPI).
  */
 const kNativeAllreduceBytes = Number(process.env.TSLAB_PARALLEL_MPI_NATIVE_ALLREDUCE_BYTES ?? 0);
+/**
+ * Allreduce of at most this many bytes on a power-of-two communicator runs on the addon's
+ * allreduceSmall (recursive doubling over MPI point-to-point, spun on in C): about a third of
+ * MPI_Iallreduce's time for one double (bench/comm/mpi.ts). The addon's limit is 4096;
+ * TSLAB_PARALLEL_MPI_SMALL_ALLREDUCE_BYTES=0 sends everything to MPI_Iallreduce.
+ */
+const kSmallAllreduceBytes = Math.min(4096, Number(process.env.TSLAB_PARALLEL_MPI_SMALL_ALLREDUCE_BYTES ?? 4096));
 const kClamped = 2;
 const kFloat32 = 7;
 const kFloat64 = 8;
@@ -45,13 +53,16 @@ export class MpiCollectives implements NativeCollectives {
   readonly #mpi: NativeMpi;
   readonly #contexts: ContextTable;
   readonly #await: AwaitRequest;
+  /** How long allreduceSmall spins in C before it leaves the rest to progress(). */
+  readonly #spinNs: number;
   // An addon built before a call was added lacks it (optional below): that collective then runs
   // on the comm layer's algorithm until `npm run build:mpi` rebuilds the addon.
 
-  constructor(mpi: NativeMpi, contexts: ContextTable, awaitRequest: AwaitRequest) {
+  constructor(mpi: NativeMpi, contexts: ContextTable, awaitRequest: AwaitRequest, spinNs: number) {
     this.#mpi = mpi;
     this.#contexts = contexts;
     this.#await = awaitRequest;
+    this.#spinNs = spinNs;
   }
 
   #comm(comm: CommHandle): number {
@@ -70,7 +81,10 @@ export class MpiCollectives implements NativeCollectives {
     const r = reduction(op, recvbuf, sendbuf);
     if (!r || recvbuf.byteLength < kNativeAllreduceBytes) return undefined;
     const send = sendbuf === recvbuf ? null : sendbuf;
-    const handle = this.#mpi.iallreduce(this.#comm(comm), send, recvbuf, recvbuf.length, r.dtype, r.code);
+    const small = this.#mpi.allreduceSmall && recvbuf.byteLength <= kSmallAllreduceBytes && isPowerOfTwo(comm.group.length);
+    const handle = small
+      ? this.#mpi.allreduceSmall!(this.#comm(comm), send, recvbuf, recvbuf.length, r.dtype, r.code, this.#spinNs)
+      : this.#mpi.iallreduce(this.#comm(comm), send, recvbuf, recvbuf.length, r.dtype, r.code);
     return this.#await(handle, () => `Allreduce(op=${op.name})`, [sendbuf, recvbuf]);
   }
 
@@ -162,3 +176,5 @@ function reduction(op: Op, recvbuf: TypedArray, sendbuf: TypedArray): { dtype: n
 
 /** Element counts or offsets as the byte counts MPI_BYTE transfers take (held until completion). */
 const bytes = (elements: readonly number[], width: number): Int32Array => Int32Array.from(elements, (e) => e * width);
+
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;

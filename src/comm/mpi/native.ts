@@ -63,6 +63,11 @@ export interface NativeMpi {
   ibarrier(comm: number): number;
   ibcast(comm: number, view: ArrayBufferView, bytes: number, root: number): number;
   iallreduce(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, count: number, dtype: number, op: number): number;
+  /**
+   * Allreduce of at most 4096 bytes on a power-of-two communicator by recursive doubling over
+   * point-to-point, spun on in C for up to spinNs: 0 when done by then, else a request handle.
+   */
+  allreduceSmall?(comm: number, send: ArrayBufferView | null, recv: ArrayBufferView, count: number, dtype: number, op: number, spinNs: number): number;
   igatherv(
     comm: number,
     send: ArrayBufferView,

@@ -115,7 +115,7 @@ export class MpiTransport implements Transport, ProgressEngine {
     this.#waiters = new Waiters(this, options.spinNs, hooks);
     mpi.setBackoff(options.backoff.spinNs, options.backoff.yieldNs, options.backoff.maxSleepNs);
     mpi.startProgress(() => this.#woken());
-    this.collectives = new MpiCollectives(mpi, this.#contexts, (handle, what, buffers) => this.awaitRequest(handle, what, buffers));
+    this.collectives = new MpiCollectives(mpi, this.#contexts, (handle, what, buffers) => this.awaitRequest(handle, what, buffers), options.spinNs);
   }
 
   // ---- sending -----------------------------------------------------------------------------
