@@ -1,9 +1,9 @@
 /**
  * The Open MPI transport's Allreduce of a few values on power-of-two communicators (the addon's
- * allreduceSmall: recursive doubling over point-to-point, spun on in C): the same results as the
- * threads backend for every element type and built-in op, in place too, on a split
- * communicator, next to arrays above its limit and on a size that is no power of two (both go
- * to MPI_Iallreduce); the same bits on every rank even for MAX over NaN; a late rank (the
+ * allreduceSmall: recursive doubling over point-to-point, spun on in C; every element type and
+ * op against the threads backend is in comm-mpi-transport.test.ts): the same results on a split
+ * communicator, above its limit and on a size that is no power of two (both go to
+ * MPI_Iallreduce); the same bits on every rank even for MAX over NaN; a late rank (the
  * reduction then finishes through progress, after the C spin); and reductions in flight
  * together, finished in the other order.
  */
@@ -17,37 +17,21 @@ const run = <R>(np: number, backend: 'mpi' | 'threads', code: (comm: Comm, rank:
   runRanks<R>({ np, backend, code: code as RankFunction, onOutput: () => {}, timeout: 60 });
 
 describe.skipIf(mpiUnavailable)('mpi Allreduce of a few values', () => {
-  it('equals the threads backend for every type and op, in place, split, above the limit, at np 3', async () => {
+  it('equals the threads backend on a split communicator, above its limit and at np 3', async () => {
     const code = async (comm: Comm, rank: number) => {
-      const { IN_PLACE } = require('tslab-parallel');
-      const types = [Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
-      const out: Record<string, string> = {};
-      for (const T of types) {
-        const big = T === BigInt64Array || T === BigUint64Array;
-        const v = (x: number) => (big ? BigInt(x) : x);
-        for (const op of ['SUM', 'PROD', 'MIN', 'MAX', 'LAND', 'LOR', 'BAND', 'BOR']) {
-          if ((op === 'BAND' || op === 'BOR') && (T === Float32Array || T === Float64Array)) continue;
-          const send = new (T as any)([v(rank + 1), v(rank * 3), v(7 - rank), v(rank % 2)]);
-          const recv = new (T as any)(4);
-          await comm.Allreduce(send, recv, op);
-          const inPlace = send.slice();
-          await comm.Allreduce(IN_PLACE, inPlace, op);
-          out[`${T.name} ${op}`] = `${recv.join(',')} / ${inPlace.join(',')}`;
-        }
-      }
       const half = await comm.split(rank % 2, rank);
       const pair = new Float64Array(3);
       await half!.Allreduce(new Float64Array([rank, 0.5, -rank]), pair, 'SUM');
       const large = new Float64Array(1000); // 8000 bytes: above allreduceSmall's 4096
       await comm.Allreduce(new Float64Array(1000).fill(rank + 0.25), large, 'SUM');
-      out.split = [...pair].join(',');
-      out.large = `${large[0]},${large[999]}`;
-      return out;
+      const ints = new Int32Array(2);
+      await comm.Allreduce(new Int32Array([rank, -rank]), ints, 'MIN');
+      return { pair: [...pair], large: [large[0], large[999]], ints: [...ints] };
     };
     for (const np of [2, 4, 3]) {
       const mpi = await run(np, 'mpi', code);
       expect(mpi).toEqual(await run(np, 'threads', code));
-      expect(mpi[0]!['Float64Array SUM']).toBe(`${(np * (np + 1)) / 2},${(3 * np * (np - 1)) / 2},${7 * np - (np * (np - 1)) / 2},${Math.floor(np / 2)} / ${(np * (np + 1)) / 2},${(3 * np * (np - 1)) / 2},${7 * np - (np * (np - 1)) / 2},${Math.floor(np / 2)}`);
+      expect(mpi[0]!.large).toEqual([np * 0.25 + (np * (np - 1)) / 2, np * 0.25 + (np * (np - 1)) / 2]);
     }
   });
 
