@@ -26,7 +26,30 @@ type ViewConstructor<T> = new (buffer: SharedArrayBuffer, byteOffset: number, le
 function allocate<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T {
   if (!Number.isInteger(length) || length < 0) throw new RangeError(`shared(): length must be a non-negative integer, got ${length}`);
   const buffer = new SharedArrayBuffer(length * type.BYTES_PER_ELEMENT);
+  accountForGc(buffer);
   return new (type as unknown as ViewConstructor<T>)(buffer, 0, length);
+}
+
+/**
+ * V8 (Node 20) counts an ArrayBuffer's memory towards the next garbage collection but not a
+ * SharedArrayBuffer's: a loop that allocates a large shared array per call (the lectures'
+ * diffusion) grew by the array's size per call and was never collected (30 calls of 1e7
+ * doubles: 2 GB resident, and three times slower per call once the machine had to find fresh
+ * memory). So a large shared buffer carries an ArrayBuffer of its size that nobody touches:
+ * it costs address space only (never written, its pages are never made resident), and it
+ * makes V8 collect the pair when they are garbage.
+ */
+const kAccountedBytes = 1 << 20;
+const kGcAccounting = Symbol('tslab-parallel: GC accounting for a shared buffer');
+
+/**
+ * Makes V8 count a large SharedArrayBuffer object towards garbage collection (see above); also
+ * for the copies a worker receives of one (each is an object of that worker's heap that keeps
+ * the memory alive until the worker collects it). Once per buffer object.
+ */
+export function accountForGc(buffer: ArrayBufferLike): void {
+  if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < kAccountedBytes || Object.hasOwn(buffer, kGcAccounting)) return;
+  Object.defineProperty(buffer, kGcAccounting, { value: new ArrayBuffer(buffer.byteLength) });
 }
 
 export const shared: SharedHelper = Object.assign(allocate, {

@@ -10,6 +10,7 @@ import { loadShipment, mapShippedStack } from '../../../ship/load.js';
 import { serializeError } from '../../../util/remote-error.js';
 import type { ArrayReduction, ChunkFunction } from '../../spec.js';
 import { privatize } from '../array-reduce.js';
+import { accountForGc } from '../../shared.js';
 import { F, I, kMaxReductions, Tag, viewControlBlock } from '../control.js';
 import type { FromWorker, ToWorker, WorkerData } from '../protocol.js';
 import { runShare } from '../schedule.js';
@@ -43,6 +44,8 @@ function receive(gen: number): void {
         bodies.set(msg.slot, { body: loadShipment(msg.shipment)['body'] as ChunkFunction, privates: msg.privates });
         break;
       case 'handle':
+        // This worker's copy of a shared array keeps its memory alive until this heap collects it.
+        if (ArrayBuffer.isView(msg.value)) accountForGc(msg.value.buffer);
         handles.set(msg.id, msg.shipment ? resolveShipped(msg.shipment, msg.entry!, msg.call === true) : msg.value);
         break;
       case 'drop':
