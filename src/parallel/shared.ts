@@ -37,7 +37,8 @@ function allocate<T extends TypedArray>(type: TypedArrayConstructor<T>, length: 
  * doubles: 2 GB resident, and three times slower per call once the machine had to find fresh
  * memory). So a large shared buffer carries an ArrayBuffer of its size that nobody touches:
  * it costs address space only (never written, its pages are never made resident), and it
- * makes V8 collect the pair when they are garbage.
+ * makes V8 collect the pair when they are garbage. (Where the kernel refuses to overcommit,
+ * vm.overcommit_memory=2, it counts against the commit limit all the same.)
  */
 const kAccountedBytes = 1 << 20;
 const kGcAccounting = Symbol('tslab-parallel: GC accounting for a shared buffer');
