@@ -103,6 +103,9 @@ describe.skipIf(mpiUnavailable)('mpi launcher', () => {
           let ticks = 0;
           const timer = setInterval(() => ticks++, 5);
           const files = await Promise.all(Array.from({ length: 16 }, () => fsp.readFile('/proc/self/stat')));
+          // Several timer periods with the receives waiting (on a fast machine the reads alone end
+          // before the first tick): the timer fires only if the waits leave the event loop free.
+          await new Promise((resolve) => setTimeout(resolve, 20));
           await comm.send(files.length, 0, 999);
           const got = await waiting;
           clearInterval(timer);
