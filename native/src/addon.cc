@@ -8,7 +8,6 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   tslab::InitP2p(env, exports);
   tslab::InitCollectives(env, exports);
   tslab::InitComms(env, exports);
-  tslab::InitSmallAllreduce(env, exports);
   exports.Set("mpiVersion", Napi::String::New(env, std::to_string(MPI_VERSION) + "." + std::to_string(MPI_SUBVERSION)));
   return exports;
 }

@@ -138,6 +138,33 @@ bool Reduction(const Napi::CallbackInfo& info, size_t i, const char* call, MPI_D
 
 int* Ints(const Bytes& b) { return static_cast<int*>(b.data); }
 
+// allreduceSmall(comm, send | null, recv, count, dtype, op, spinNs) → 0 when done within spinNs,
+// else a handle: small-allreduce.cc's recursive doubling, for at most kSmallAllreduceBytes on a
+// power-of-two communicator.
+Napi::Value AllreduceSmall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MPI_Comm comm = CommAt(env, info[0]);
+  const bool inPlace = info[1].IsNull();
+  Bytes send, recv;
+  MPI_Datatype type;
+  MPI_Op op;
+  if (comm == MPI_COMM_NULL || (!inPlace && !Buffer(info, 1, &send)) || !Buffer(info, 2, &recv) || !Reduction(info, 4, "allreduceSmall", &type, &op)) return env.Undefined();
+  const int count = Int(info, 3);
+  int typeBytes = 0, size = 0;
+  MPI_Type_size(type, &typeBytes);
+  MPI_Comm_size(comm, &size);
+  const size_t bytes = static_cast<size_t>(count) * static_cast<size_t>(typeBytes);
+  if (bytes > recv.length || (!inPlace && bytes > send.length) || bytes > kSmallAllreduceBytes || (size & (size - 1)) != 0) {
+    Napi::RangeError::New(env, "allreduceSmall: at most 4096 bytes that fit the buffers, on a communicator whose size is a power of two").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::lock_guard<std::mutex> lock(runtime().mpi);
+  int rc = MPI_SUCCESS;
+  const int32_t handle = StartSmallAllreduce(comm, inPlace ? MPI_IN_PLACE : send.data, recv.data, count, type, op, info[6].As<Napi::Number>().Int64Value(), &rc);
+  if (!CheckMpi(env, rc, "allreduceSmall (MPI_Isend/MPI_Irecv)")) return env.Undefined();
+  return Napi::Number::New(env, handle);
+}
+
 // ireduce(comm, send | null, recv | null (off the root), count, dtype, op, root) → handle
 Napi::Value Ireduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -245,6 +272,7 @@ void InitCollectives(Napi::Env env, Napi::Object exports) {
   exports.Set("ibarrier", Napi::Function::New(env, Ibarrier, "ibarrier"));
   exports.Set("ibcast", Napi::Function::New(env, Ibcast, "ibcast"));
   exports.Set("iallreduce", Napi::Function::New(env, Iallreduce, "iallreduce"));
+  exports.Set("allreduceSmall", Napi::Function::New(env, AllreduceSmall, "allreduceSmall"));
   exports.Set("igatherv", Napi::Function::New(env, Igatherv, "igatherv"));
   exports.Set("ireduce", Napi::Function::New(env, Ireduce, "ireduce"));
   exports.Set("ialltoall", Napi::Function::New(env, Ialltoall, "ialltoall"));

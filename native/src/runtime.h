@@ -114,8 +114,13 @@ Bytes BytesOf(napi_env env, napi_value value);
 MPI_Datatype DatatypeOf(int32_t code);
 MPI_Op OpOf(int32_t code);
 
-// small-allreduce.cc: advances the reductions allreduceSmall left in flight, appending those
-// that finished; called by Requests::TestAll, so every progress step includes them.
+// small-allreduce.cc. StartSmallAllreduce: an allreduce of at most kSmallAllreduceBytes on a
+// power-of-two communicator (`send` may be MPI_IN_PLACE), spun on for up to spinNs; returns 0
+// when done (or failed: *rc is the MPI error), else a handle that TestAll completes.
+// AdvanceSmallAllreduces: moves those in flight on, appending the finished ones; called by
+// Requests::TestAll, so every progress step includes them. Callers hold Runtime::mpi.
+constexpr size_t kSmallAllreduceBytes = 4096;
+int32_t StartSmallAllreduce(MPI_Comm comm, const void* send, void* recv, int count, MPI_Datatype type, MPI_Op op, int64_t spinNs, int* rc);
 void AdvanceSmallAllreduces(std::vector<Completion>& out);
 
 // Registration of each part's exports.
@@ -124,7 +129,6 @@ void InitProgress(Napi::Env env, Napi::Object exports);
 void InitP2p(Napi::Env env, Napi::Object exports);
 void InitCollectives(Napi::Env env, Napi::Object exports);
 void InitComms(Napi::Env env, Napi::Object exports);
-void InitSmallAllreduce(Napi::Env env, Napi::Object exports);
 
 // library.cc: makes libmpi's symbols global before MPI_Init (Open MPI's plugins need them).
 std::string PromoteLibmpiToGlobal();

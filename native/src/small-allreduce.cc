@@ -1,6 +1,6 @@
-// allreduceSmall: MPI_Allreduce of a few values by recursive doubling over MPI_Isend/MPI_Irecv,
-// spun on here, in C, for up to a budget; what is not done by then finishes through progress()
-// like any request (AdvanceSmallAllreduces).
+// MPI_Allreduce of a few values by recursive doubling over MPI_Isend/MPI_Irecv, spun on here, in
+// C, for up to a budget; what is not done by then finishes through progress() like any request
+// (AdvanceSmallAllreduces). collectives.cc binds it to JS as allreduceSmall.
 //
 // Why not MPI_Iallreduce: Open MPI's nonblocking collectives (libnbc) build a schedule per call,
 // about half a microsecond for one double, more than the exchange itself (bench/comm/mpi.ts
@@ -26,7 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kTagBase = 1000;
 constexpr int kTagSpan = 16384;
-constexpr size_t kMaxBytes = 4096;
 
 struct SmallAllreduce {
   int32_t handle = 0;
@@ -96,69 +95,50 @@ bool Advance(SmallAllreduce& a) {
   }
 }
 
-// allreduceSmall(comm, send | null (in place), recv, count, dtype code, op code, spinNs)
-// → 0 when done within spinNs, else a request handle that progress() completes; undefined (and a
-// JS error) on bad arguments.
-Napi::Value AllreduceSmall(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  MPI_Comm comm = CommAt(env, info[0]);
-  if (comm == MPI_COMM_NULL) return env.Undefined();
-  Bytes recv = BytesOf(env, info[2]);
-  Bytes send;
-  const bool inPlace = info[1].IsNull();
-  if (!inPlace) send = BytesOf(env, info[1]);
-  const int count = info[3].As<Napi::Number>().Int32Value();
-  MPI_Datatype type = DatatypeOf(info[4].As<Napi::Number>().Int32Value());
-  MPI_Op op = OpOf(info[5].As<Napi::Number>().Int32Value());
-  const int64_t spinNs = info[6].As<Napi::Number>().Int64Value();
-  if (!recv.ok || (!inPlace && !send.ok) || type == MPI_DATATYPE_NULL || op == MPI_OP_NULL) {
-    Napi::TypeError::New(env, "allreduceSmall(comm, send | null, recv, count, dtype, op, spinNs): bad arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int typeBytes = 0;
-  MPI_Type_size(type, &typeBytes);
-  const size_t bytes = static_cast<size_t>(count) * static_cast<size_t>(typeBytes);
-  if (bytes > recv.length || bytes > kMaxBytes || (!inPlace && bytes > send.length)) {
-    Napi::RangeError::New(env, "allreduceSmall: count does not fit the buffers (at most 4096 bytes)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Runtime& rt = runtime();
-  std::lock_guard<std::mutex> lock(rt.mpi);
+// An operation that failed may still have a request in flight into its buffers: kept, never
+// freed, so that MPI never writes into freed memory (errors end the rank in practice).
+void Retire(std::unique_ptr<SmallAllreduce> a) {
+  static auto* failed = new std::vector<std::unique_ptr<SmallAllreduce>>();
+  if (a->requests[0] != MPI_REQUEST_NULL || a->requests[1] != MPI_REQUEST_NULL) failed->push_back(std::move(a));
+}
+
+}  // namespace
+
+int32_t StartSmallAllreduce(MPI_Comm comm, const void* send, void* recv, int count, MPI_Datatype type, MPI_Op op, int64_t spinNs, int* rc) {
   auto a = std::make_unique<SmallAllreduce>();
   a->comm = comm;
   a->type = type;
   a->op = op;
   a->count = count;
-  a->bytes = bytes;
-  a->result = static_cast<char*>(recv.data);
+  int typeBytes = 0;
+  MPI_Type_size(type, &typeBytes);
+  a->bytes = static_cast<size_t>(count) * static_cast<size_t>(typeBytes);
+  a->result = static_cast<char*>(recv);
   MPI_Comm_rank(comm, &a->rank);
   MPI_Comm_size(comm, &a->size);
-  if (a->size & (a->size - 1)) {
-    Napi::RangeError::New(env, "allreduceSmall: the communicator's size must be a power of two").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
   a->tag = kTagBase + static_cast<int>(callsOn()[comm]++ % kTagSpan);
-  if (!inPlace && send.data != recv.data) std::memmove(a->result, send.data, bytes);
-  if (a->size == 1) return Napi::Number::New(env, 0);
-  a->outgoing.reset(new char[bytes]);
-  a->incoming.reset(new char[bytes]);
-  int rc = PostRound(*a);
-  if (!CheckMpi(env, rc, "MPI_Isend/MPI_Irecv")) return env.Undefined();
+  if (send != MPI_IN_PLACE && send != recv) std::memmove(a->result, send, a->bytes);
+  *rc = MPI_SUCCESS;
+  if (a->size == 1) return 0;
+  a->outgoing.reset(new char[a->bytes]);
+  a->incoming.reset(new char[a->bytes]);
+  *rc = PostRound(*a);
   const Clock::time_point deadline = Clock::now() + std::chrono::nanoseconds(spinNs);
-  for (unsigned i = 1;; i++) {
+  for (unsigned i = 1; *rc == MPI_SUCCESS; i++) {
     if (Advance(*a)) {
-      if (!CheckMpi(env, a->error, "allreduce (recursive doubling)")) return env.Undefined();
-      return Napi::Number::New(env, 0);
+      *rc = a->error;
+      break;
     }
-    if ((i & 15) == 0 && Clock::now() >= deadline) break;
+    if ((i & 15) == 0 && Clock::now() >= deadline) {
+      a->handle = runtime().requests.Reserve();
+      const int32_t handle = a->handle;
+      inFlight().push_back(std::move(a));
+      return handle;
+    }
   }
-  a->handle = rt.requests.Reserve();
-  const int32_t handle = a->handle;
-  inFlight().push_back(std::move(a));
-  return Napi::Number::New(env, handle);
+  if (*rc != MPI_SUCCESS) Retire(std::move(a));
+  return 0;
 }
-
-}  // namespace
 
 void AdvanceSmallAllreduces(std::vector<Completion>& out) {
   auto& list = inFlight();
@@ -169,12 +149,9 @@ void AdvanceSmallAllreduces(std::vector<Completion>& out) {
       continue;
     }
     out.push_back(Completion{a.handle, MPI_PROC_NULL, a.tag, static_cast<int32_t>(a.bytes), a.error, 0});
+    if (a.error != MPI_SUCCESS) Retire(std::move(list[i]));
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
   }
-}
-
-void InitSmallAllreduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("allreduceSmall", Napi::Function::New(env, AllreduceSmall, "allreduceSmall"));
 }
 
 }  // namespace tslab

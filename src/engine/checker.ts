@@ -140,7 +140,6 @@ export function checkerTypescript(): typeof import('typescript') {
   return requireWithCodeCache(require.resolve(checkerTypescriptDir()), codeCacheDir(), kTypescriptPatch) as typeof import('typescript');
 }
 
-
 /** The TypeScript version that checks cells, read without loading the compiler. */
 export function checkerTypescriptVersion(): string {
   return (JSON.parse(readFileSync(join(checkerTypescriptDir(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -2,9 +2,9 @@
  * The typed-array collectives Open MPI does natively, each as its nonblocking MPI call
  * (MPI_Ibarrier, MPI_Ibcast, MPI_Ireduce, MPI_Iallreduce, MPI_Igatherv, MPI_Iallgatherv,
  * MPI_Ialltoall, MPI_Ialltoallv, MPI_Ireduce_scatter(_block), MPI_Iscan, MPI_Iexscan), on the
- * collective context's MPI communicator — a small Allreduce on a power-of-two communicator on
- * the addon's allreduceSmall instead (native/src/small-allreduce.cc); the comm layer's nonblocking collectives (Ibcast ...)
- * reach the same calls. Reductions return undefined — the comm layer then runs its own
+ * collective context's MPI communicator (a small Allreduce on a power-of-two communicator runs
+ * on the addon's allreduceSmall instead, native/src/small-allreduce.cc); the comm layer's
+ * nonblocking collectives (Ibcast ...) reach the same calls. Reductions return undefined — the comm layer then runs its own
  * algorithm — for what MPI cannot do the same way: user-defined Ops, MAXLOC/MINLOC pairs,
  * Uint8ClampedArray, logical and bitwise ops on floats, and send and receive arrays of
  * different element types. That choice depends only on arguments every rank passes alike, so
