@@ -42,6 +42,14 @@ export interface LoopSpec {
 }
 
 /**
+ * The body's parameter that holds the captured values; each is read as `__tspEnv[k]`. The
+ * runtime finds these names in a body's code to compile copies of it (runtime/body-copies.ts).
+ */
+export const kEnvParam = '__tspEnv';
+/** The parameter after it: the reduction accumulators. */
+export const kRedParam = '__tspRed';
+
+/**
  * A compiled loop body: runs iterations k in [lo, hi) of the loop, i = start + k * step.
  * `env` holds the captured values in `names` order, `red` the private reduction accumulators
  * (read at entry, written back at exit), `shared` the shared scalar slots.

@@ -49,6 +49,24 @@ export function loadShipment(s: Shipment): Record<string, Function> {
   return entries;
 }
 
+let copiesMade = 0;
+
+/**
+ * Evaluates the shipment's module once more, from `code` (its code as the caller rewrote it),
+ * inside a function of `param` that is called with `argument`. The functions it returns are new
+ * to V8: compiled for themselves, they see `param` as a constant. Frames keep the shipment's
+ * file name, so mapShippedStack maps them.
+ */
+export function loadShipmentCopy(s: Shipment, code: string, param: string, argument: unknown): Record<string, Function> {
+  // A last line of its own: V8 would reuse the compiled functions of an identical source.
+  const source = `(function (${param}) { return ${code}; })\n// copy ${++copiesMade}`;
+  const script = new vm.Script(source, { filename: shippedFileName(s.id), ...dynamicImportOption() });
+  const factory = (script.runInThisContext() as (arg: unknown) => ModuleFactory)(argument);
+  segmentsById.set(s.id, s.segments);
+  const filename = path.join(s.cwd, 'tslab-shipped.js');
+  return factory(runtime(s.data), createRequire(filename), { exports: {} }, filename, s.cwd);
+}
+
 /**
  * Rewrites frames of shipped code (`tslab-ship-<id>.js:12:5`) to where that code came from:
  * `file:line:column` of the cell's generated JavaScript (column 1-based, as V8 writes them), or

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import ts from 'typescript';
-import type { LoopSpec, Schedule } from '../spec.js';
+import { kEnvParam, kRedParam, type LoopSpec, type Schedule } from '../spec.js';
 import type { LoopPlan } from './analyze.js';
 import type { LineKeepingEditor } from './edits.js';
 import type { NestedPrangeLoop, PrangeLoop } from './loops.js';
@@ -18,8 +18,7 @@ import type { NestedPrangeLoop, PrangeLoop } from './loops.js';
 /** Bumped when the generated code changes shape, so cached bodies from older compiles are not reused. */
 const kCodegenVersion = 4;
 
-const kChunkParams =
-  '__tspLo: number, __tspHi: number, __tspA: number, __tspSt: number, __tspEnv: any[], __tspRed: any[], __tspSh: any, __tspCtx: any';
+const kChunkParams = `__tspLo: number, __tspHi: number, __tspA: number, __tspSt: number, ${kEnvParam}: any[], ${kRedParam}: any[], __tspSh: any, __tspCtx: any`;
 
 export interface TransformOptions {
   /** Expression for the runtime in compiled code. */
@@ -48,15 +47,15 @@ export function rewriteLoop(
   const prologue: string[] = [];
   captured.forEach((c, k) => {
     aliases.push(`type __tspT${k} = typeof ${c.name};`);
-    prologue.push(`${c.name} = __tspEnv[${k}] as __tspT${k}`);
+    prologue.push(`${c.name} = ${kEnvParam}[${k}] as __tspT${k}`);
   });
   const redDecls: string[] = [];
   const redStores: string[] = [];
   plan.reductions.forEach((r, k) => {
     const alias = `__tspT${captured.length + k}`;
     aliases.push(`type ${alias} = typeof ${r.name};`);
-    redDecls.push(`let ${r.name} = __tspRed[${k}] as ${alias};`);
-    redStores.push(`__tspRed[${k}] = ${r.name};`);
+    redDecls.push(`let ${r.name} = ${kRedParam}[${k}] as ${alias};`);
+    redStores.push(`${kRedParam}[${k}] = ${r.name};`);
   });
   const provided = [...plan.provided].map((name) => `${name} = __tspCtx.${name} as ${providedType(name)}`);
 

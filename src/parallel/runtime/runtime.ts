@@ -19,6 +19,7 @@ import type { ChunkFunction, LoopSpec } from '../spec.js';
 import { F, I, kMaxEnv, kMaxReductions, kMaxShared, kMaxThreads, Tag } from './control.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { combineInto, privatize, ReductionBuffers } from './array-reduce.js';
+import { BodyCopies } from './body-copies.js';
 import { combine, fromSlot, identityOf, toSlot } from './reduce.js';
 import { runShare } from './schedule.js';
 import { Shadows } from './shadows.js';
@@ -72,6 +73,8 @@ export class ParallelRuntime implements CompiledLoopRunner {
   readonly #noted = new Set<string>();
   readonly #shadows = new Shadows();
   readonly #reductionBuffers = new ReductionBuffers();
+  /** Bodies compiled for the arrays of their calls, for thread 0's shares. */
+  readonly #copies = new BodyCopies();
   readonly #spinMicros: number;
   readonly #threadHeapMb: number;
   readonly #note: (text: string) => void;
@@ -182,7 +185,9 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const t0 = recorder ? traceNow() : 0;
     this.#enterLoop(1);
     try {
-      return runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, area ? tracedBody(body, area, 0) : body, this.#ctx);
+      return this.#copies.run(spec.id, body, captured, iterationCount(start, stop, step), this.#bodyShipment(spec, body), (b) =>
+        runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, area ? tracedBody(b, area, 0) : b, this.#ctx),
+      );
     } finally {
       this.#leaveLoop();
       if (recorder) recordLoop(recorder, area!, { line: spec.line, threads: 1, iterations: iterationCount(start, stop, step), start: t0, barrier: traceNow() });
@@ -211,7 +216,7 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const entry = this.#loopEntry(spec);
     for (let t = 1; t < threads; t++) {
       if (team.hasLoop(t, entry.slot)) continue;
-      entry.shipment ??= this.#ship(spec, () => shipLoopBody(spec, body, this.#lookup()));
+      entry.shipment ??= this.#bodyShipment(spec, body)();
       team.post(t, { type: 'loop', slot: entry.slot, id: spec.id, shipment: entry.shipment, privates: arrayReductions });
       team.markLoop(t, entry.slot);
     }
@@ -326,16 +331,8 @@ export class ParallelRuntime implements CompiledLoopRunner {
     try {
       team.start();
       try {
-        runShare(
-          body,
-          { thread: 0, threads, count, start, step, dynamic: spec.schedule === 'dynamic', chunk: spec.chunk ?? 0 },
-          mainEnv,
-          red,
-          sharedSlots,
-          this.#ctx,
-          ctl,
-          area,
-        );
+        const share = { thread: 0, threads, count, start, step, dynamic: spec.schedule === 'dynamic', chunk: spec.chunk ?? 0 };
+        this.#copies.run(spec.id, body, mainEnv, count / threads, this.#bodyShipment(spec, body), (b) => runShare(b, share, mainEnv, red, sharedSlots, this.#ctx, ctl, area));
       } catch (err) {
         mainError = err;
         mainFailed = true;
@@ -444,6 +441,14 @@ export class ParallelRuntime implements CompiledLoopRunner {
     let entry = this.#loops.get(spec.id);
     if (!entry) this.#loops.set(spec.id, (entry = { slot: this.#nextSlot++, shipment: undefined }));
     return entry;
+  }
+
+  /** The body's shipment, made when first asked for (workers are sent the same one). */
+  #bodyShipment(spec: LoopSpec, body: ChunkFunction): () => Shipment {
+    return () => {
+      const entry = this.#loopEntry(spec);
+      return (entry.shipment ??= this.#ship(spec, () => shipLoopBody(spec, body, this.#lookup())));
+    };
   }
 
   #shipFunction(spec: LoopSpec, name: string, fn: Function): Shipment {

@@ -7,12 +7,14 @@
  */
 import { receiveMessageOnPort, workerData as rawWorkerData } from 'node:worker_threads';
 import { loadShipment, mapShippedStack } from '../../../ship/load.js';
+import type { Shipment } from '../../../ship/shipment.js';
 import { serializeError } from '../../../util/remote-error.js';
 import type { ArrayReduction, ChunkFunction } from '../../spec.js';
 import { privatize } from '../array-reduce.js';
 import { accountForGc } from '../../shared.js';
 import { F, I, kMaxReductions, Tag, viewControlBlock } from '../control.js';
 import type { FromWorker, ToWorker, WorkerData } from '../protocol.js';
+import { BodyCopies } from '../body-copies.js';
 import { runShare } from '../schedule.js';
 import { createThreadContext, threadState } from '../thread-state.js';
 import { installSerialRuntime } from '../serial-runtime.js';
@@ -27,7 +29,8 @@ threadState.id = thread;
 // Loops nested in a body (a %%parallel function called from a prange) run serially here.
 installSerialRuntime();
 
-const bodies = new Map<number, { body: ChunkFunction; privates: readonly ArrayReduction[] }>();
+const bodies = new Map<number, { body: ChunkFunction; shipment: Shipment; privates: readonly ArrayReduction[] }>();
+const copies = new BodyCopies();
 const handles = new Map<number, unknown>();
 let values = new Map<number, unknown>();
 let traceArea: Float64Array | undefined;
@@ -41,7 +44,8 @@ function receive(gen: number): void {
     const msg = m.message as ToWorker;
     switch (msg.type) {
       case 'loop':
-        bodies.set(msg.slot, { body: loadShipment(msg.shipment)['body'] as ChunkFunction, privates: msg.privates });
+        bodies.set(msg.slot, { body: loadShipment(msg.shipment)['body'] as ChunkFunction, shipment: msg.shipment, privates: msg.privates });
+        copies.forget(msg.slot);
         break;
       case 'handle':
         // This worker's copy of a shared array keeps its memory alive until this heap collects it.
@@ -88,24 +92,16 @@ function runGeneration(gen: number): void {
     threadState.loopThreads = threads;
     threadState.inLoop = true;
     ctx.at = undefined;
-    runShare(
-      loop.body,
-      {
-        thread,
-        threads,
-        count: data[F.COUNT]!,
-        start: data[F.START]!,
-        step: data[F.STEP]!,
-        dynamic: ctl[I.SCHEDULE] === 1,
-        chunk: data[F.CHUNK]!,
-      },
-      env,
-      red,
-      sharedSlots,
-      ctx,
-      ctl,
-      traceArea,
-    );
+    const share = {
+      thread,
+      threads,
+      count: data[F.COUNT]!,
+      start: data[F.START]!,
+      step: data[F.STEP]!,
+      dynamic: ctl[I.SCHEDULE] === 1,
+      chunk: data[F.CHUNK]!,
+    };
+    copies.run(ctl[I.SLOT]!, loop.body, env, share.count / threads, () => loop.shipment, (body) => runShare(body, share, env, red, sharedSlots, ctx, ctl, traceArea));
     if (numeric) for (let r = 0; r < nred; r++) data[base + r] = red[r] as number;
     else if (nred > 0) port.postMessage({ type: 'partials', gen, values: [...red] } satisfies FromWorker);
   } catch (err) {
