@@ -55,6 +55,8 @@ const kMaxPositions = 31;
 const kMaxUnpaidCopies = 16;
 /** A copy's first call runs in this many pieces, so that its optimised code is entered early (see below). */
 const kWarmUpPieces = 64;
+/** Empty calls before them (some 30 bytes of bytecode each), so that V8 allocates feedback first (see warmingUp). */
+const kEmptyCalls = 100;
 /** The body's own parameter, renamed in a copy: primitives are read from it. */
 const kCallEnvParam = '__tspCallEnv';
 
@@ -217,12 +219,20 @@ function runCopy<T>(copy: ChunkFunction, run: (body: ChunkFunction) => T): T {
  * then in on-stack-replaced code, which does not fold the constants; the copy's own optimised
  * code is only entered by a later call. Pieces give it those calls within the first share
  * (a body may be called for any sub-range: that is how dynamic schedules call it).
+ *
+ * Before them, empty calls (no iteration; reductions written back unchanged): V8 gives a
+ * function its feedback vector only once it has run about 1 KB of bytecode
+ * (--interrupt-budget-for-feedback-allocation), so within the first piece, after the loads
+ * before the loop. The optimised code compiled then knew nothing of those loads, deoptimised on
+ * its first call and left the copy in its on-stack-replaced code: one diffusion step in two ran
+ * at the compiled body's speed on two threads (--trace-deopt: "Insufficient type feedback").
  */
 function warmingUp(copy: ChunkFunction): ChunkFunction {
   let first = true;
   return (lo, hi, start, step, env, red, shared, ctx) => {
     if (!first) return copy(lo, hi, start, step, env, red, shared, ctx);
     first = false;
+    for (let c = 0; c < kEmptyCalls; c++) copy(lo, lo, start, step, env, red, shared, ctx);
     const piece = Math.max(1, Math.ceil((hi - lo) / kWarmUpPieces));
     for (let p = lo; p < hi; p += piece) copy(p, int(Math.min(hi, p + piece)), start, step, env, red, shared, ctx);
   };
