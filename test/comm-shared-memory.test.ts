@@ -134,11 +134,15 @@ describe('processes backend shared memory', () => {
     const doctor = (env: NodeJS.ProcessEnv) =>
       spawnSync(process.execPath, ['dist/src/cli.js', 'doctor', '--no-run'], { cwd: repo, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 }).stdout;
     expect(doctor({ TSLAB_PARALLEL_SHM: '1', TSLAB_PARALLEL_SHM_ADDON: '/nonexistent/tslab_shm.node' })).toContain(
-      '[warn] shared-memory addon (processes backend): not built (no /nonexistent/tslab_shm.node); ' +
-        '%%mpirun --backend processes uses its sockets only (slower for small messages)\n' +
+      '[warn] shared-memory addon (processes backend, large shared() arrays): not built (no /nonexistent/tslab_shm.node); ' +
+        '%%mpirun --backend processes uses its sockets only (slower for small messages), and large shared() arrays fault their pages in one by one\n' +
         `       fix: cd ${repo} && npm run build:shm\n`,
     );
-    if (shmAddonBuilt) expect(doctor({})).toMatch(/\[ok {2}\] shared-memory addon \(processes backend\): \S+tslab_shm\.node \(small messages between process ranks go through shared memory\)\n/);
+    if (shmAddonBuilt) {
+      expect(doctor({})).toMatch(
+        /\[ok {2}\] shared-memory addon \(processes backend, large shared\(\) arrays\): \S+tslab_shm\.node \(small messages between process ranks go through shared memory; large shared\(\) arrays come with their pages resident\)\n/,
+      );
+    }
   });
 });
 

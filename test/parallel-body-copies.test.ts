@@ -80,13 +80,14 @@ describe('body copies, one thread at a time', () => {
   const envFor = (t: number, a: Float64Array, b: Float64Array) => loop.names.map((name) => ({ t, a, b })[name as 't' | 'a' | 'b']);
 
   /** Runs the loop through `copies`; returns the body it was given. */
-  function run(copies: BodyCopies, t: number, a: Float64Array, b: Float64Array, iterations = n): ChunkFunction {
+  function run(copies: BodyCopies, t: number, a: Float64Array, b: Float64Array, iterations = n, fresh = 0): ChunkFunction {
     let used: ChunkFunction | undefined;
     const env = envFor(t, a, b);
-    copies.run(loop.spec.id, loop.body, env, iterations, () => shipLoopBody(loop.spec, loop.body, undefined), (body) => {
+    const call = (body: ChunkFunction) => {
       used = body;
       body(0, n - 2, 1, 1, env, [], new Float64Array(1), createThreadContext());
-    });
+    };
+    copies.run(loop.spec.id, loop.body, env, iterations, () => shipLoopBody(loop.spec, loop.body, undefined), call, fresh);
     return used!;
   }
 
@@ -125,6 +126,33 @@ describe('body copies, one thread at a time', () => {
     const unpaid = new BodyCopies({ ...eager, firstSightMs: 0, paysOffRatio: 0 });
     for (let k = 0; k < 3; k++) run(unpaid, 0.25, a, b);
     expect(run(unpaid, 0.25, c, d)).toBe(loop.body);
+  });
+
+  it('stops copying new arrays at first sight when such copies are not called again', () => {
+    const copies = new BodyCopies({ ...eager, firstSightMs: 0, paysOffRatio: Infinity });
+    const a = waves(n, 7);
+    const b = new Float64Array(n);
+    for (let k = 0; k < 3; k++) run(copies, 0.25, a, b); // a copy that pays off
+    // Four pairs seen once each: copied at first sight, never called again.
+    for (let k = 0; k < 4; k++) expect(run(copies, 0.25, waves(n, k), new Float64Array(n))).not.toBe(loop.body);
+    expect(run(copies, 0.25, waves(n, 9), new Float64Array(n))).toBe(loop.body);
+    // Arrays that come back still get their copy.
+    const c = waves(n, 10);
+    const d = new Float64Array(n);
+    run(copies, 0.25, c, d);
+    expect(run(copies, 0.25, c, d)).not.toBe(loop.body);
+  });
+
+  it('reads positions marked fresh from each call: a new array there neither defeats the copy nor is baked into it', () => {
+    const copies = new BodyCopies(eager);
+    const fresh = 1 << loop.names.indexOf('a');
+    const b = new Float64Array(n);
+    run(copies, 0.25, waves(n, 11), b, n, fresh);
+    for (const phase of [12, 13, 14]) {
+      const a = waves(n, phase);
+      expect(run(copies, 0.25, a, b, n, fresh)).not.toBe(loop.body);
+      expect(b).toEqual(reference(n, 0.25, a));
+    }
   });
 
   it('reads numbers from each call: a changed one neither defeats the copy nor is baked into it', () => {
@@ -207,10 +235,11 @@ export function check(n: number, bad: number, a: Float64Array): void {
 describe('which bodies are copied (copyCode)', () => {
   const loop = captureLoop(relaxCell, 'relax', [10, 0.25, new Float64Array(10), new Float64Array(10)]);
   const shipment = shipLoopBody(loop.spec, loop.body, undefined);
-  const env = loop.names.map((name) => (name === 't' ? 0.25 : new Float64Array(10)));
+  const objects = loop.names.reduce((mask, name, k) => (name === 't' ? mask : mask | (1 << k)), 0);
+  const positions = loop.names.length;
 
   it('a self-contained body: its arrays come from the copy, its numbers from each call', () => {
-    const code = copyCode(shipment, env)!;
+    const code = copyCode(shipment, positions, objects)!;
     const t = loop.names.indexOf('t');
     const a = loop.names.indexOf('a');
     expect(code).toContain(`__tspCallEnv[${t}]`);
@@ -220,9 +249,9 @@ describe('which bodies are copied (copyCode)', () => {
   });
 
   it('not one that carries notebook data or imports, nor code the compiler did not shape', () => {
-    expect(copyCode({ ...shipment, data: { helper: 1 } }, env)).toBeUndefined();
-    expect(copyCode({ ...shipment, imports: [{ specifier: 'x' } as never] }, env)).toBeUndefined();
-    expect(copyCode({ ...shipment, code: shipment.code.replace('__tspEnv, __tspRed', '__tspE, __tspRed') }, env)).toBeUndefined();
+    expect(copyCode({ ...shipment, data: { helper: 1 } }, positions, objects)).toBeUndefined();
+    expect(copyCode({ ...shipment, imports: [{ specifier: 'x' } as never] }, positions, objects)).toBeUndefined();
+    expect(copyCode({ ...shipment, code: shipment.code.replace('__tspEnv, __tspRed', '__tspE, __tspRed') }, positions, objects)).toBeUndefined();
   });
 });
 

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { loadShmAddon, shmAddonPath } from '../comm/processes/shm-addon.js';
+import { loadShmAddon, shmAddonPath } from '../util/shm-addon.js';
 import { kPackageRoot } from '../util/package.js';
 
 export const kDoctorUsage = `Usage: tslab-parallel doctor [--no-run]
@@ -116,11 +116,11 @@ function addon(): Check {
 
 /** The processes backend's optional addon: loaded, and mapping one page of an unlinked file. */
 function shmAddon(): Check {
-  const what = 'shared-memory addon (processes backend)';
+  const what = 'shared-memory addon (processes backend, large shared() arrays)';
   const fix = `cd ${kPackageRoot} && npm run build:shm`;
   const addon = loadShmAddon();
   if (typeof addon === 'string') {
-    return { what, ok: false, optional: true, detail: `${addon}; %%mpirun --backend processes uses its sockets only (slower for small messages)`, fix };
+    return { what, ok: false, optional: true, detail: `${addon}; %%mpirun --backend processes uses its sockets only (slower for small messages), and large shared() arrays fault their pages in one by one`, fix };
   }
   const file = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `tslab-parallel-doctor-${process.pid}`);
   try {
@@ -136,7 +136,10 @@ function shmAddon(): Check {
     fs.rmSync(file, { force: true });
     return { what, ok: false, optional: true, detail: `cannot map shared memory: ${(err as Error).message}`, fix };
   }
-  return { what, ok: true, detail: `${shmAddonPath()} (small messages between process ranks go through shared memory)` };
+  if (typeof addon.anonymous !== 'function') {
+    return { what, ok: false, optional: true, detail: `${shmAddonPath()} is an older build, without anonymous(): large shared() arrays fault their pages in one by one`, fix };
+  }
+  return { what, ok: true, detail: `${shmAddonPath()} (small messages between process ranks go through shared memory; large shared() arrays come with their pages resident)` };
 }
 
 function rootPolicy(): Check | undefined {

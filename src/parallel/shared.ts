@@ -2,6 +2,7 @@
  * Typed arrays in shared memory. A prange body writes into arrays that every thread sees; an
  * array allocated here is shared from the start, so no loop ever has to copy it.
  */
+import { loadShmAddon } from '../util/shm-addon.js';
 import type { TypedArray } from '../util/typed-array.js';
 
 export type { TypedArray };
@@ -25,9 +26,30 @@ type ViewConstructor<T> = new (buffer: SharedArrayBuffer, byteOffset: number, le
 
 function allocate<T extends TypedArray>(type: TypedArrayConstructor<T>, length: number): T {
   if (!Number.isInteger(length) || length < 0) throw new RangeError(`shared(): length must be a non-negative integer, got ${length}`);
-  const buffer = new SharedArrayBuffer(length * type.BYTES_PER_ELEMENT);
+  const buffer = sharedBuffer(length * type.BYTES_PER_ELEMENT);
   accountForGc(buffer);
   return new (type as unknown as ViewConstructor<T>)(buffer, 0, length);
+}
+
+/** Arrays from this size on come with their pages resident, when the shm addon is built. */
+const kResidentBytes = 1 << 20;
+
+/**
+ * Zeroed shared memory. A large buffer comes from the shm addon (src/util/shm-addon.ts) with
+ * every page made resident in one system call: on a virtual machine each page fault costs some
+ * 2.5 µs, so a loop's first pass over a fresh 80 MB array took 50 ms more than the next ones
+ * (the lecture's diffusion allocates one per call). Without the addon: a plain SharedArrayBuffer.
+ */
+function sharedBuffer(bytes: number): SharedArrayBuffer {
+  if (bytes >= kResidentBytes) {
+    const addon = loadShmAddon();
+    if (typeof addon !== 'string' && typeof addon.anonymous === 'function') {
+      try {
+        return addon.anonymous(bytes);
+      } catch {} // out of memory for a mapping: V8's allocator says so in its own words
+    }
+  }
+  return new SharedArrayBuffer(bytes);
 }
 
 /**

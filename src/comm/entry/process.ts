@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { serializeError } from '../../util/remote-error.js';
 import { kEnvName, kMessageTag, toHost, type ProcessRankEnv, type RankProgram, type ToHost } from '../messages.js';
-import { mapSharedWorld } from '../processes/shm-addon.js';
+import { mapSharedWorld } from '../processes/map-shared-world.js';
 import { ProcessesTransport } from '../processes/transport.js';
 import { runRank, type RankChannel } from './run-rank.js';
 

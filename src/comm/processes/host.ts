@@ -17,7 +17,7 @@ import { isHostMessage, kEnvName, kMessageTag, type ProcessRankEnv, type RankPro
 import { LineBuffer } from '../output.js';
 import { defaultSpinMicros } from '../threads/host.js';
 import { kSharedFd, sharedWorld, type SharedWorld } from './shared-layout.js';
-import { shmAddonBuilt } from './shm-addon.js';
+import { shmAddonBuilt } from '../../util/shm-addon.js';
 
 const kEntry = path.join(__dirname, '..', 'entry', 'process.js');
 

@@ -39,6 +39,13 @@ export function privatize(env: unknown[], reductions: readonly ArrayReduction[],
   }
 }
 
+/** The env positions privatize() replaces on every loop, as a bit mask (for runtime/body-copies.ts). */
+export function privatePositions(reductions: readonly ArrayReduction[]): number {
+  let mask = 0;
+  for (const { k } of reductions) if (k < 31) mask |= 1 << k;
+  return mask;
+}
+
 /** Combines the threads' copies into the array, in thread order. */
 export function combineInto(target: TypedArray, all: TypedArray, threads: number, op: ReductionOp): void {
   const n = target.length;

@@ -53,6 +53,8 @@ export function policyFromEnv(value = process.env['TSLAB_PARALLEL_BODY_COPIES'])
 const kMaxPositions = 31;
 /** Copies per body and thread until one pays off; then the body runs as compiled (nothing to fold). */
 const kMaxUnpaidCopies = 16;
+/** First-sight copies made before asking whether they get called again (half must be). */
+const kFirstSightTrials = 4;
 /** A copy's first call runs in this many pieces, so that its optimised code is entered early (see below). */
 const kWarmUpPieces = 64;
 /** Empty calls before them (some 30 bytes of bytecode each), so that V8 allocates feedback first (see warmingUp). */
@@ -66,11 +68,13 @@ interface Leaf {
   copy: ChunkFunction | undefined;
   /** The copy has had its first call (see warmingUp). */
   warm: boolean;
+  /** The copy was made at first sight and has not been called again yet. */
+  onTrial: boolean;
 }
 
 interface Node {
   readonly next: WeakMap<object, Node>;
-  /** By the mask of object positions. */
+  /** By the mask of constant positions. */
   leaves: Map<number, Leaf> | undefined;
 }
 
@@ -83,6 +87,9 @@ interface BodyState {
   paysOff: boolean;
   /** The last call that ran the compiled body (ms). */
   lastGenericMs: number;
+  /** Copies made at first sight, and how many of them were called again. */
+  firstSight: number;
+  firstSightReused: number;
 }
 
 export class BodyCopies {
@@ -101,22 +108,33 @@ export class BodyCopies {
 
   /**
    * Calls `run` with the body to use for this call: the copy made for env's objects, if any, or
-   * a new copy when it should pay (see CopyPolicy), or the compiled body. `iterations`: this
-   * thread's share; `shipment`: the body's shipment, asked for only when a copy is about to be
-   * made (a body that cannot be shipped is never copied).
+   * a new copy when it should pay (see CopyPolicy), or the compiled body.
+   * - `iterations`: this thread's share.
+   * - `shipment`: the body's shipment, asked for only when a copy is about to be made (a body
+   *   that cannot be shipped is never copied).
+   * - `fresh`: a mask of env positions whose objects are new on every call (a worker's copies of
+   *   values sent by message, per-thread slices of array reductions): read from each call, as
+   *   primitives are, never constants.
    */
-  run<T>(key: string | number, generic: ChunkFunction, env: readonly unknown[], iterations: number, shipment: () => Shipment | undefined, run: (body: ChunkFunction) => T): T {
+  run<T>(key: string | number, generic: ChunkFunction, env: readonly unknown[], iterations: number, shipment: () => Shipment | undefined, run: (body: ChunkFunction) => T, fresh = 0): T {
     const policy = (this.#policy ??= policyFromEnv());
     if (!policy.enabled || iterations < policy.minIterations || env.length > kMaxPositions) return run(generic);
     let state = this.#bodies.get(key);
     if (!state) {
-      state = { root: { next: new WeakMap(), leaves: undefined }, copies: 0, copyable: undefined, paysOff: false, lastGenericMs: 0 };
+      state = { root: { next: new WeakMap(), leaves: undefined }, copies: 0, copyable: undefined, paysOff: false, lastGenericMs: 0, firstSight: 0, firstSightReused: 0 };
       this.#bodies.set(key, state);
     }
     if (state.copyable === false || (!state.paysOff && state.copies >= kMaxUnpaidCopies)) return run(generic);
-    const leaf = leafFor(state.root, env);
-    if (!leaf) return run(generic); // nothing to fold: only primitives
-    if (!leaf.copy && this.#shouldCopy(state, leaf)) leaf.copy = this.#makeCopy(state, shipment, env);
+    const constant = constantPositions(env, fresh);
+    if (constant === 0) return run(generic); // nothing to fold
+    const leaf = leafFor(state.root, env, constant);
+    if (!leaf.copy && this.#shouldCopy(state, leaf)) {
+      leaf.copy = this.#makeCopy(state, shipment, env, constant);
+      if (leaf.copy && leaf.genericMs === undefined) {
+        leaf.onTrial = true;
+        state.firstSight++;
+      }
+    }
     const copy = leaf.copy;
     if (!copy) {
       const t0 = performance.now();
@@ -128,6 +146,10 @@ export class BodyCopies {
       leaf.warm = true;
       return runCopy(warmingUp(copy), run);
     }
+    if (leaf.onTrial) {
+      leaf.onTrial = false;
+      state.firstSightReused++;
+    }
     if (state.paysOff || leaf.genericMs === undefined) return runCopy(copy, run);
     const t0 = performance.now();
     const out = runCopy(copy, run);
@@ -137,29 +159,31 @@ export class BodyCopies {
 
   /**
    * Objects seen before in a call of at least repayMs; or, once a copy of this body has paid
-   * off, new objects in a body whose calls take firstSightMs (the compile is then a few percent).
+   * off, new objects in a body whose calls take firstSightMs (the compile is then a few
+   * percent), as long as most copies made at first sight get called again.
    */
   #shouldCopy(state: BodyState, leaf: Leaf): boolean {
     const policy = this.#policy!;
     if (leaf.genericMs !== undefined) return leaf.genericMs >= policy.repayMs;
-    return state.paysOff && state.lastGenericMs >= policy.firstSightMs;
+    const reused = state.firstSight < kFirstSightTrials || 2 * state.firstSightReused >= state.firstSight;
+    return state.paysOff && reused && state.lastGenericMs >= policy.firstSightMs;
   }
 
-  #makeCopy(state: BodyState, shipment: () => Shipment | undefined, env: readonly unknown[]): ChunkFunction | undefined {
+  #makeCopy(state: BodyState, shipment: () => Shipment | undefined, env: readonly unknown[], constant: number): ChunkFunction | undefined {
     let s: Shipment | undefined;
     try {
       s = shipment();
     } catch {
       s = undefined;
     }
-    const code = s && copyCode(s, env);
+    const code = s && copyCode(s, env.length, constant);
     if (!s || !code) {
       state.copyable = false;
       return undefined;
     }
     state.copyable = true;
     state.copies++;
-    const constants = Object.freeze(env.map((v) => (isObject(v) ? v : undefined)));
+    const constants = Object.freeze(env.map((v, k) => (constant & (1 << k) ? v : undefined)));
     return loadShipmentCopy(s, code, kEnvParam, constants)['body'] as ChunkFunction;
   }
 }
@@ -168,38 +192,43 @@ function isObject(v: unknown): v is object {
   return (typeof v === 'object' && v !== null) || typeof v === 'function';
 }
 
-/** The leaf for env's objects (created on first sight); undefined when env holds no object. */
-function leafFor(root: Node, env: readonly unknown[]): Leaf | undefined {
-  let node = root;
+/** The positions a copy takes as constants: objects, less the fresh ones. */
+function constantPositions(env: readonly unknown[], fresh: number): number {
   let mask = 0;
+  for (let k = 0; k < env.length; k++) if (isObject(env[k])) mask |= 1 << k;
+  return mask & ~fresh;
+}
+
+/** The leaf for the objects at the constant positions (created on first sight). */
+function leafFor(root: Node, env: readonly unknown[], constant: number): Leaf {
+  let node = root;
   for (let k = 0; k < env.length; k++) {
-    const v = env[k];
-    if (!isObject(v)) continue;
-    mask |= 1 << k;
+    if (!(constant & (1 << k))) continue;
+    const v = env[k] as object;
     let next = node.next.get(v);
     if (!next) node.next.set(v, (next = { next: new WeakMap(), leaves: undefined }));
     node = next;
   }
-  if (mask === 0) return undefined;
   node.leaves ??= new Map();
-  let leaf = node.leaves.get(mask);
-  if (!leaf) node.leaves.set(mask, (leaf = { genericMs: undefined, copy: undefined, warm: false }));
+  let leaf = node.leaves.get(constant);
+  if (!leaf) node.leaves.set(constant, (leaf = { genericMs: undefined, copy: undefined, warm: false, onTrial: false }));
   return leaf;
 }
 
 /**
  * The body's module with the body's env parameter renamed, so that `__tspEnv` names the copy's
- * constants, and with primitives read from the renamed parameter. Undefined when the shipment is
- * not self-contained or its code is not shaped as the compiler writes it.
+ * constants (the positions in `constant`), and with the other positions read from the renamed
+ * parameter. Undefined when the shipment is not self-contained or its code is not shaped as the
+ * compiler writes it.
  */
-export function copyCode(s: Shipment, env: readonly unknown[]): string | undefined {
+export function copyCode(s: Shipment, positions: number, constant: number): string | undefined {
   if (Object.keys(s.data).length > 0 || s.imports.length > 0 || s.entries.length !== 1 || s.entries[0] !== 'body') return undefined;
   const params = `${kEnvParam}, ${kRedParam}`;
   const at = s.code.indexOf(params);
   if (at < 0 || s.code.includes(params, at + 1) || s.code.includes(kCallEnvParam)) return undefined;
   let code = s.code.slice(0, at) + `${kCallEnvParam}, ${kRedParam}` + s.code.slice(at + params.length);
-  for (let k = 0; k < env.length; k++) {
-    if (!isObject(env[k])) code = code.replaceAll(`${kEnvParam}[${k}]`, `${kCallEnvParam}[${k}]`);
+  for (let k = 0; k < positions; k++) {
+    if (!(constant & (1 << k))) code = code.replaceAll(`${kEnvParam}[${k}]`, `${kCallEnvParam}[${k}]`);
   }
   return code;
 }

@@ -18,7 +18,7 @@ import { isSharedView } from '../shared.js';
 import type { ChunkFunction, LoopSpec } from '../spec.js';
 import { F, I, kMaxEnv, kMaxReductions, kMaxShared, kMaxThreads, Tag } from './control.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { combineInto, privatize, ReductionBuffers } from './array-reduce.js';
+import { combineInto, privatePositions, privatize, ReductionBuffers } from './array-reduce.js';
 import { BodyCopies } from './body-copies.js';
 import { combine, fromSlot, identityOf, toSlot } from './reduce.js';
 import { runShare } from './schedule.js';
@@ -332,7 +332,8 @@ export class ParallelRuntime implements CompiledLoopRunner {
       team.start();
       try {
         const share = { thread: 0, threads, count, start, step, dynamic: spec.schedule === 'dynamic', chunk: spec.chunk ?? 0 };
-        this.#copies.run(spec.id, body, mainEnv, count / threads, this.#bodyShipment(spec, body), (b) => runShare(b, share, mainEnv, red, sharedSlots, this.#ctx, ctl, area));
+        const run = (b: ChunkFunction) => runShare(b, share, mainEnv, red, sharedSlots, this.#ctx, ctl, area);
+        this.#copies.run(spec.id, body, mainEnv, count / threads, this.#bodyShipment(spec, body), run, privatePositions(arrayReductions));
       } catch (err) {
         mainError = err;
         mainFailed = true;

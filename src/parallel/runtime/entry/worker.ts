@@ -10,7 +10,7 @@ import { loadShipment, mapShippedStack } from '../../../ship/load.js';
 import type { Shipment } from '../../../ship/shipment.js';
 import { serializeError } from '../../../util/remote-error.js';
 import type { ArrayReduction, ChunkFunction } from '../../spec.js';
-import { privatize } from '../array-reduce.js';
+import { privatePositions, privatize } from '../array-reduce.js';
 import { accountForGc } from '../../shared.js';
 import { F, I, kMaxReductions, Tag, viewControlBlock } from '../control.js';
 import type { FromWorker, ToWorker, WorkerData } from '../protocol.js';
@@ -101,7 +101,8 @@ function runGeneration(gen: number): void {
       dynamic: ctl[I.SCHEDULE] === 1,
       chunk: data[F.CHUNK]!,
     };
-    copies.run(ctl[I.SLOT]!, loop.body, env, share.count / threads, () => loop.shipment, (body) => runShare(body, share, env, red, sharedSlots, ctx, ctl, traceArea));
+    const run = (body: ChunkFunction) => runShare(body, share, env, red, sharedSlots, ctx, ctl, traceArea);
+    copies.run(ctl[I.SLOT]!, loop.body, env, share.count / threads, () => loop.shipment, run, freshPositions(nenv, loop.privates));
     if (numeric) for (let r = 0; r < nred; r++) data[base + r] = red[r] as number;
     else if (nred > 0) port.postMessage({ type: 'partials', gen, values: [...red] } satisfies FromWorker);
   } catch (err) {
@@ -116,6 +117,13 @@ function runGeneration(gen: number): void {
     Atomics.add(ctl, I.DONE, 1);
     Atomics.notify(ctl, I.DONE);
   }
+}
+
+/** Env positions whose objects are new on every loop: copies of values sent by message, this thread's slice of an array reduction. */
+function freshPositions(nenv: number, privates: readonly ArrayReduction[]): number {
+  let mask = 0;
+  for (let k = 0; k < nenv && k < 31; k++) if (ctl[I.ENV_TAG + k] !== Tag.Handle) mask |= 1 << k;
+  return mask | privatePositions(privates);
 }
 
 /** The stack up to the loop body: frames of this runtime (how the body was called) say nothing to the user. */

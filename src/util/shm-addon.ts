@@ -1,17 +1,22 @@
 /**
- * The optional shm addon (native/shm, `npm run build:shm`): maps a file descriptor as a
- * SharedArrayBuffer, which lets process ranks share rings (rings.ts). Without it, or with
- * TSLAB_PARALLEL_SHM=0, process ranks talk over their sockets only.
+ * The optional shm addon (native/shm, `npm run build:shm`): SharedArrayBuffers over memory it
+ * maps itself. Process ranks share rings through a mapped file (comm/processes/rings.ts), and
+ * shared() takes large arrays from it with their pages already resident (parallel/shared.ts).
+ * Without it, or with TSLAB_PARALLEL_SHM=0, process ranks talk over their sockets only and
+ * shared() uses plain SharedArrayBuffers.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kPackageRoot } from '../../util/package.js';
-import { kSharedFd, type SharedWorld } from './shared-layout.js';
-import type { SharedMemory } from './transport.js';
+import { kPackageRoot } from './package.js';
 
 export interface ShmAddon {
   /** A SharedArrayBuffer over mmap(fd, bytes, MAP_SHARED); unmapped when it is collected. */
   map(fd: number, bytes: number): SharedArrayBuffer;
+  /**
+   * A SharedArrayBuffer over zeroed anonymous memory, every page resident (MAP_POPULATE);
+   * unmapped when it is collected. Absent from builds older than 2026-12-04.
+   */
+  anonymous?(bytes: number): SharedArrayBuffer;
 }
 
 /** Where the addon is: TSLAB_PARALLEL_SHM_ADDON overrides (tests, custom builds). */
@@ -40,21 +45,4 @@ export function loadShmAddon(): ShmAddon | string {
 /** Whether ranks can be given shared memory: the addon is built and not turned off (the host does not load it). */
 export function shmAddonBuilt(): boolean {
   return process.env.TSLAB_PARALLEL_SHM !== '0' && fs.existsSync(shmAddonPath());
-}
-
-/**
- * Rank side: maps the shared file the host passed on kSharedFd, then closes that descriptor
- * (the mapping keeps the memory; programs the rank starts do not inherit it). Undefined when
- * the addon cannot map it: the rank then says so in its HELLOs and uses its sockets only.
- */
-export function mapSharedWorld(world: SharedWorld): SharedMemory | undefined {
-  const addon = loadShmAddon();
-  let buffer: SharedArrayBuffer | undefined;
-  try {
-    if (typeof addon !== 'string') buffer = addon.map(kSharedFd, world.bytes);
-  } catch {} // no memory to share: sockets only
-  try {
-    fs.closeSync(kSharedFd);
-  } catch {}
-  return buffer && { world, buffer };
 }
