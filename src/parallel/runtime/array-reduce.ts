@@ -42,7 +42,7 @@ export function privatize(env: unknown[], reductions: readonly ArrayReduction[],
 /** The env positions privatize() replaces on every loop, as a bit mask (for runtime/body-copies.ts). */
 export function privatePositions(reductions: readonly ArrayReduction[]): number {
   let mask = 0;
-  for (const { k } of reductions) if (k < 31) mask |= 1 << k;
+  for (const { k } of reductions) if (k < 31) mask |= 1 << k; // (a body with more positions is never copied)
   return mask;
 }
 

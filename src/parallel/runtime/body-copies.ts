@@ -49,8 +49,9 @@ export function policyFromEnv(value = process.env['TSLAB_PARALLEL_BODY_COPIES'])
   if (value === 'eager') return { enabled: true, repayMs: 0, minIterations: 0, firstSightMs: Infinity, paysOffRatio: 0.9 };
   return kDefaultPolicy;
 }
+
 /** Env positions are tracked in a 31-bit mask; bodies capturing more are not copied. */
-const kMaxPositions = 31;
+export const kMaxPositions = 31;
 /** Copies per body and thread until one pays off; then the body runs as compiled (nothing to fold). */
 const kMaxUnpaidCopies = 16;
 /** First-sight copies made before asking whether they get called again (half must be). */

@@ -14,7 +14,7 @@ import { privatePositions, privatize } from '../array-reduce.js';
 import { accountForGc } from '../../shared.js';
 import { F, I, kMaxReductions, Tag, viewControlBlock } from '../control.js';
 import type { FromWorker, ToWorker, WorkerData } from '../protocol.js';
-import { BodyCopies } from '../body-copies.js';
+import { BodyCopies, kMaxPositions } from '../body-copies.js';
 import { runShare } from '../schedule.js';
 import { createThreadContext, threadState } from '../thread-state.js';
 import { installSerialRuntime } from '../serial-runtime.js';
@@ -122,7 +122,7 @@ function runGeneration(gen: number): void {
 /** Env positions whose objects are new on every loop: copies of values sent by message, this thread's slice of an array reduction. */
 function freshPositions(nenv: number, privates: readonly ArrayReduction[]): number {
   let mask = 0;
-  for (let k = 0; k < nenv && k < 31; k++) if (ctl[I.ENV_TAG + k] !== Tag.Handle) mask |= 1 << k;
+  for (let k = 0; k < nenv && k < kMaxPositions; k++) if (ctl[I.ENV_TAG + k] !== Tag.Handle) mask |= 1 << k;
   return mask | privatePositions(privates);
 }
 
