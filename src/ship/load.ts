@@ -42,11 +42,15 @@ export function loadShipment(s: Shipment): Record<string, Function> {
   const hit = loaded.get(s);
   if (hit) return hit;
   if (s.sourceMaps) enableSourceMaps();
-  const factory = factoryFor(s);
-  const filename = path.join(s.cwd, 'tslab-shipped.js');
-  const entries = factory(runtime(s.data), createRequire(filename), { exports: {} }, filename, s.cwd);
+  const entries = instantiate(s, factoryFor(s));
   loaded.set(s, entries);
   return entries;
+}
+
+/** Runs a module factory of the shipment with its data, as if it were a file in its cwd. */
+function instantiate(s: Shipment, factory: ModuleFactory): Record<string, Function> {
+  const filename = path.join(s.cwd, 'tslab-shipped.js');
+  return factory(runtime(s.data), createRequire(filename), { exports: {} }, filename, s.cwd);
 }
 
 let copiesMade = 0;
@@ -61,10 +65,8 @@ export function loadShipmentCopy(s: Shipment, code: string, param: string, argum
   // A last line of its own: V8 would reuse the compiled functions of an identical source.
   const source = `(function (${param}) { return ${code}; })\n// copy ${++copiesMade}`;
   const script = new vm.Script(source, { filename: shippedFileName(s.id), ...dynamicImportOption() });
-  const factory = (script.runInThisContext() as (arg: unknown) => ModuleFactory)(argument);
   segmentsById.set(s.id, s.segments);
-  const filename = path.join(s.cwd, 'tslab-shipped.js');
-  return factory(runtime(s.data), createRequire(filename), { exports: {} }, filename, s.cwd);
+  return instantiate(s, (script.runInThisContext() as (arg: unknown) => ModuleFactory)(argument));
 }
 
 /**

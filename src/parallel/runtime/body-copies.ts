@@ -87,8 +87,8 @@ interface Node {
 interface BodyState {
   readonly root: Node;
   copies: number;
-  /** undefined: not known yet (the shipment has not been looked at). */
-  copyable: boolean | undefined;
+  /** False once its shipment could not be copied (not self-contained, or not shipped at all). */
+  copyable: boolean;
   /** A copy ran faster than the compiled body did with the same objects. */
   paysOff: boolean;
   /** The last call that ran the compiled body (ms). */
@@ -127,10 +127,10 @@ export class BodyCopies {
     if (!policy.enabled || iterations < policy.minIterations || env.length > kMaxPositions) return run(generic);
     let state = this.#bodies.get(key);
     if (!state) {
-      state = { root: { next: new WeakMap(), leaves: undefined }, copies: 0, copyable: undefined, paysOff: false, lastGenericMs: 0, firstSight: 0, firstSightReused: 0 };
+      state = { root: { next: new WeakMap(), leaves: undefined }, copies: 0, copyable: true, paysOff: false, lastGenericMs: 0, firstSight: 0, firstSightReused: 0 };
       this.#bodies.set(key, state);
     }
-    if (state.copyable === false || (!state.paysOff && state.copies >= kMaxUnpaidCopies)) return run(generic);
+    if (!state.copyable || (!state.paysOff && state.copies >= kMaxUnpaidCopies)) return run(generic);
     const constant = constantPositions(env, fresh);
     if (constant === 0) return run(generic); // nothing to fold
     const leaf = leafFor(state.root, env, constant);
@@ -187,7 +187,6 @@ export class BodyCopies {
       state.copyable = false;
       return undefined;
     }
-    state.copyable = true;
     state.copies++;
     const constants = Object.freeze(env.map((v, k) => (constant & (1 << k) ? v : undefined)));
     return loadShipmentCopy(s, code, kEnvParam, constants)['body'] as ChunkFunction;

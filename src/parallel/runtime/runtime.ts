@@ -183,14 +183,15 @@ export class ParallelRuntime implements CompiledLoopRunner {
     const recorder = activeTrace();
     const area = recorder ? chunkArea(1) : undefined;
     const t0 = recorder ? traceNow() : 0;
+    const iterations = iterationCount(start, stop, step);
     this.#enterLoop(1);
     try {
-      return this.#copies.run(spec.id, body, captured, iterationCount(start, stop, step), this.#bodyShipment(spec, body), (b) =>
+      return this.#copies.run(spec.id, body, captured, iterations, this.#bodyShipment(spec, body), (b) =>
         runSerially(spec, captured, reductionInit, sharedInit, start, stop, step, area ? tracedBody(b, area, 0) : b, this.#ctx),
       );
     } finally {
       this.#leaveLoop();
-      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads: 1, iterations: iterationCount(start, stop, step), start: t0, barrier: traceNow() });
+      if (recorder) recordLoop(recorder, area!, { line: spec.line, threads: 1, iterations, start: t0, barrier: traceNow() });
     }
   }
 
